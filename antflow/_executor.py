@@ -1,0 +1,627 @@
+"""AsyncExecutor: a capacity-limited anyio task group that returns futures."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Generic, TypeVar
+
+import anyio
+from anyio import EndOfStream, WouldBlock
+from anyio.abc import TaskGroup
+
+from . import _waiting
+from ._background import start_unowned
+from ._future import _CANCELLED, _PENDING, _RUNNING, AsyncFuture, _deadline
+from ._retry import RetryPolicy
+from .exceptions import ExecutorShutdownError
+
+__all__ = ["DEFAULT_MAX_WORKERS", "DEFAULT_RETRY_DELAY", "AsyncExecutor", "MapResult"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+_Self = TypeVar("_Self", bound="AsyncExecutor")
+
+#: ``max_workers`` when none is given.
+DEFAULT_MAX_WORKERS = 10
+#: ``retry_delay`` when none is given: the first wait between attempts, in seconds.
+DEFAULT_RETRY_DELAY = 0.1
+
+# Modes of an executor: not started, owned by ``async with``, or serving in the background.
+_IDLE = "idle"
+_STRUCTURED = "structured"
+_BACKGROUND = "background"
+
+#: How many calls one map() may have submitted and not yet consumed, per worker.
+_WINDOW_FACTOR = 2
+
+
+@dataclass(frozen=True, slots=True)
+class _SubmitOptions:
+    """What a call needs beyond ``fn(*args, **kwargs)``: retries and a shared limiter."""
+
+    policy: RetryPolicy
+    semaphore: Any  # any async context manager
+
+    async def run(self, future: AsyncFuture[Any]) -> Any:
+        fn, args, kwargs, semaphore = future._fn, future._args, future._kwargs, self.semaphore
+
+        async def attempt() -> Any:
+            if semaphore is None:
+                return await _await_call(fn, args, kwargs)
+            async with semaphore:
+                return await _await_call(fn, args, kwargs)
+
+        return await self.policy.call(attempt)
+
+
+class MapResult(Generic[R]):
+    """What :meth:`AsyncExecutor.map` returns: await it for a list, or ``async for`` over it.
+
+    ``await executor.map(fn, items)`` returns every result in input order, as the seed's guide
+    shows; ``async for result in executor.map(fn, items)`` streams them in input order, exactly like
+    :meth:`AsyncExecutor.map_iter`. Nothing is submitted until you do one or the other, and a
+    ``MapResult`` can be consumed once.
+    """
+
+    __slots__ = ("_map",)
+
+    def __init__(self, ordered_map: _OrderedMap[R]) -> None:
+        self._map = ordered_map
+
+    def __await__(self) -> Generator[Any, None, list[R]]:
+        return self._map.collect().__await__()
+
+    def __aiter__(self) -> AsyncIterator[R]:
+        return self._map.stream()
+
+
+class _OrderedMap(Generic[R]):
+    """One map(): submits calls lazily through a bounded window, returns results in input order.
+
+    The window holds at most ``2 * max_workers`` futures: enough to keep every worker busy while
+    an early slow call holds up the in-order output, few enough that inputs are never
+    materialised. Consuming it twice is an error.
+    """
+
+    __slots__ = (
+        "_arguments",
+        "_consumed",
+        "_executor",
+        "_fn",
+        "_input_error",
+        "_options",
+        "_refill",
+        "_timeout",
+        "_window",
+    )
+
+    def __init__(
+        self,
+        executor: AsyncExecutor,
+        fn: Callable[..., Awaitable[R]],
+        arguments: Iterator[tuple[Any, ...]],
+        options: _SubmitOptions | None,
+        timeout: float | None,
+    ) -> None:
+        self._executor = executor
+        self._fn = fn
+        self._arguments: Iterator[tuple[Any, ...]] | None = arguments
+        self._options = options
+        self._timeout = timeout
+        self._window: deque[AsyncFuture[R]] = deque()
+        self._consumed = False
+        # Raised by the inputs (or by a shutdown) while a worker refilled the window; the
+        # consumer raises it once the results before it are delivered.
+        self._input_error: Exception | None = None
+        # Each future refills the window when it finishes, from the worker that ran it, so
+        # the workers stay fed without waiting for the consumer to wake up.
+        self._refill = self._fill_from_worker
+
+    async def collect(self) -> list[R]:
+        results: list[R] = []
+        deadline = self._start()
+        try:
+            while (batch := await self._next_batch(deadline)) is not None:
+                results.extend(batch)
+        finally:
+            self._cancel_outstanding()
+        return results
+
+    async def stream(self) -> AsyncIterator[R]:
+        deadline = self._start()
+        try:
+            while (batch := await self._next_batch(deadline)) is not None:
+                for result in batch:
+                    yield result
+        finally:
+            self._cancel_outstanding()
+
+    def _start(self) -> float | None:
+        if self._consumed:
+            raise RuntimeError("this map() result was already consumed; call map() again")
+        self._consumed = True
+        return _deadline(self._timeout)
+
+    async def _next_batch(self, deadline: float | None) -> list[R] | None:
+        """Wait for the head of the window; return the run of successes that are ready.
+
+        Returns None when every input is done. If the head call raised, raises its exception;
+        if taking the next input raised, raises that once the results before it are returned.
+        """
+        window = self._window
+        self._fill()
+        if not window:
+            if self._input_error is not None:
+                raise self._input_error
+            return None
+        head = window[0]
+        if not head.done():
+            await head._wait(deadline)
+        batch: list[R] = []
+        while window and window[0].done():
+            future = window[0]
+            if future._exception is not None and batch:
+                break  # hand back the results before it first; it raises on the next call
+            window.popleft()
+            batch.append(future._outcome())
+        return batch
+
+    def _fill(self) -> None:
+        """Submit calls until the window is full or the inputs are exhausted."""
+        arguments = self._arguments
+        if arguments is None:
+            return
+        executor, window, fn, options = self._executor, self._window, self._fn, self._options
+        limit = _WINDOW_FACTOR * executor._max_workers
+        while len(window) < limit:
+            try:
+                args = next(arguments)
+            except StopIteration:
+                self._arguments = None
+                return
+            executor._ensure_accepting("map()")
+            future: AsyncFuture[R] = AsyncFuture(fn, args, {}, options)
+            future._on_done = self._refill
+            executor._enqueue(future)
+            window.append(future)
+
+    def _fill_from_worker(self) -> None:
+        try:
+            self._fill()
+        except Exception as exc:
+            self._arguments = None
+            self._input_error = exc
+
+    def _cancel_outstanding(self) -> None:
+        window, self._window = self._window, deque()
+        for future in window:
+            future.cancel()
+
+
+class AsyncExecutor:
+    """Run coroutine functions on at most ``max_workers`` concurrent workers, returning futures.
+
+    The recommended use is structured::
+
+        async with AsyncExecutor(max_workers=10) as executor:
+            future = executor.submit(fetch, url)
+            results = await executor.map(fetch, urls)
+
+    Leaving the block waits for every submitted call. If the block raises or is cancelled, every
+    queued and running call is cancelled before the exception propagates, and no task is left
+    behind. A call that raises never affects the others: its exception is kept in its future.
+
+    Manual use (no ``async with``) works too, on asyncio and on trio: the first ``submit`` (or
+    ``map``) starts the workers in the background of the running event loop, and
+    ``await executor.shutdown()`` stops them. Those workers have no owner in your code: if you
+    never call ``shutdown()``, the event loop cancels them when it ends (``asyncio.run`` returns,
+    or ``trio.run``'s main task returns). Prefer ``async with``.
+
+    Args:
+        max_workers: How many calls may run at the same time (at least 1).
+    """
+
+    def __init__(self, max_workers: int = DEFAULT_MAX_WORKERS) -> None:
+        if isinstance(max_workers, bool) or not isinstance(max_workers, int):
+            raise TypeError(f"max_workers must be an int, got {max_workers!r}")
+        if max_workers < 1:
+            raise ValueError(
+                f"max_workers must be at least 1, got {max_workers}; "
+                "it is the number of calls that may run at the same time"
+            )
+        self._max_workers = max_workers
+        self._send, self._receive = anyio.create_memory_object_stream[AsyncFuture[Any]](math.inf)
+        self._mode = _IDLE
+        self._shutdown = False
+        self._task_group: TaskGroup | None = None
+        # Worker bookkeeping, read on every submit to decide whether to start another worker.
+        self._workers = 0  # workers alive
+        self._idle = 0  # workers blocked waiting for work
+        self._queued = 0  # futures sent but not yet taken by a worker
+        self._running: set[_Worker] = set()
+        self._closed: anyio.Event | None = None  # set when shutdown begins
+        self._all_exited: anyio.Event | None = None  # set when the last worker exited
+
+    @property
+    def max_workers(self) -> int:
+        """How many calls may run at the same time."""
+        return self._max_workers
+
+    def __repr__(self) -> str:
+        state = "shut down" if self._shutdown else self._mode
+        return f"<AsyncExecutor max_workers={self._max_workers} {state}>"
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def __aenter__(self: _Self) -> _Self:
+        if self._shutdown:
+            raise ExecutorShutdownError("this AsyncExecutor is shut down; create a new one")
+        if self._mode is not _IDLE:
+            raise RuntimeError(
+                "this AsyncExecutor is already running in the background because submit() or "
+                "map() was called before `async with`; use `async with` from the start, or "
+                "call `await executor.shutdown()` instead"
+            )
+        task_group = anyio.create_task_group()
+        await task_group.__aenter__()
+        self._mode = _STRUCTURED
+        self._start_serving(task_group)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        task_group = self._task_group
+        assert task_group is not None
+        if exc_type is None:
+            self._begin_shutdown(cancel_futures=False)
+        else:
+            self._begin_shutdown(cancel_futures=True)
+            task_group.cancel_scope.cancel()
+        try:
+            return await task_group.__aexit__(exc_type, exc, tb)
+        finally:
+            self._task_group = None
+
+    async def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        """Stop accepting work; optionally cancel what is queued and running; optionally wait.
+
+        Args:
+            wait: Wait until every worker has exited (all remaining calls done or cancelled).
+            cancel_futures: Cancel every queued call *and* every running one (a running call is
+                interrupted at its next checkpoint). ``concurrent.futures`` can only cancel
+                queued calls because it cannot interrupt a thread; a coroutine can be.
+
+        After ``shutdown()``, ``submit()`` and ``map()`` raise :class:`ExecutorShutdownError`.
+        Calling it again is harmless. Inside ``async with``, leaving the block still waits.
+        """
+        self._begin_shutdown(cancel_futures)
+        if wait:
+            if self._all_exited is not None:
+                await self._all_exited.wait()
+            else:
+                await anyio.lowlevel.checkpoint()
+
+    # -- submitting ----------------------------------------------------------------------------
+
+    def submit(
+        self,
+        fn: Callable[..., Awaitable[T]],
+        /,
+        *args: Any,
+        retries: int = 0,
+        retry_delay: float = DEFAULT_RETRY_DELAY,
+        semaphore: Any = None,
+        **kwargs: Any,
+    ) -> AsyncFuture[T]:
+        """Schedule ``await fn(*args, **kwargs)`` and return its future at once.
+
+        Args:
+            fn: A coroutine function (or any callable returning an awaitable).
+            retries: Extra attempts after a failure (so ``retries + 1`` calls at most), with
+                exponential backoff and jitter (see :class:`~antflow._retry.RetryPolicy`). The
+                last attempt's exception is what the future raises.
+            retry_delay: Seconds before the first retry; each later wait doubles.
+            semaphore: Any async context manager (``anyio.Semaphore``, ``anyio.CapacityLimiter``,
+                ``asyncio.Semaphore``, ``trio.Semaphore``, ...). Each attempt holds it while it
+                runs, so the calls sharing it never exceed its limit, whatever ``max_workers``.
+
+        Raises:
+            ExecutorShutdownError: the executor is shut down.
+        """
+        _check_callable(fn, "submit()")
+        options = _options(retries, retry_delay, semaphore)
+        self._ensure_accepting("submit()")
+        future: AsyncFuture[T] = AsyncFuture(fn, args, kwargs, options)
+        self._enqueue(future)
+        return future
+
+    def map(
+        self,
+        fn: Callable[..., Awaitable[R]],
+        /,
+        *iterables: Iterable[Any],
+        timeout: float | None = None,
+        retries: int = 0,
+        retry_delay: float = DEFAULT_RETRY_DELAY,
+    ) -> MapResult[R]:
+        """Apply ``fn`` to the items of ``iterables`` (zipped, like builtin ``map``).
+
+        ``await executor.map(...)`` returns the results as a list in input order;
+        ``async for r in executor.map(...)`` streams them in input order (same as
+        :meth:`map_iter`). If a call raises, its exception propagates unchanged and the calls
+        still in flight for this map are cancelled. Inputs are consumed lazily (see
+        :meth:`map_iter`).
+
+        Args:
+            timeout: Seconds, counted from the start of the iteration, within which every result
+                must be ready; past it, ``TimeoutError`` is raised and this map's outstanding
+                calls are cancelled.
+            retries: As in :meth:`submit`, for every call.
+            retry_delay: As in :meth:`submit`.
+        """
+        return MapResult(self._ordered_map(fn, iterables, timeout, retries, retry_delay))
+
+    def map_iter(
+        self,
+        fn: Callable[..., Awaitable[R]],
+        /,
+        *iterables: Iterable[Any],
+        timeout: float | None = None,
+        retries: int = 0,
+        retry_delay: float = DEFAULT_RETRY_DELAY,
+    ) -> AsyncIterator[R]:
+        """Stream ``fn``'s results over ``iterables`` in input order, consuming inputs lazily.
+
+        At most ``2 * max_workers`` inputs are taken from the iterables ahead of the result
+        being yielded: enough to keep every worker busy while an early slow call holds up the
+        in-order output, and few enough that a generator of millions of items is never
+        materialised. Arguments are checked at once; nothing is submitted before iteration.
+
+        If a call raises, its exception propagates unchanged and this map's calls still in
+        flight are cancelled. If you stop early, close the iterator
+        (``async with contextlib.aclosing(executor.map_iter(...))``) to cancel the calls still in
+        flight at once; otherwise they finish on their own (and leaving
+        ``async with AsyncExecutor`` waits for them).
+        """
+        return self._ordered_map(fn, iterables, timeout, retries, retry_delay).stream()
+
+    def _ordered_map(
+        self,
+        fn: Callable[..., Awaitable[R]],
+        iterables: tuple[Iterable[Any], ...],
+        timeout: float | None,
+        retries: int,
+        retry_delay: float,
+    ) -> _OrderedMap[R]:
+        _check_callable(fn, "map()")
+        if not iterables:
+            raise TypeError("map() needs at least one iterable of arguments")
+        options = _options(retries, retry_delay, None)
+        _deadline(timeout)  # validate now; the deadline itself starts with the iteration
+        self._ensure_accepting("map()")
+        arguments = zip(*iterables)  # noqa: B905 - builtin map() semantics: stop at the shortest
+        return _OrderedMap(self, fn, arguments, options, timeout)
+
+    # -- waiting -------------------------------------------------------------------------------
+
+    def as_completed(
+        self, futures: Iterable[AsyncFuture[T]], timeout: float | None = None
+    ) -> AsyncIterator[AsyncFuture[T]]:
+        """Yield ``futures`` as they become done, in completion order.
+
+        Futures already done come first. Duplicates are yielded once. The timeout counts from
+        this call; once it has passed with futures pending, iteration raises ``TimeoutError``.
+        """
+        return _waiting.as_completed(futures, timeout)
+
+    async def wait(
+        self,
+        futures: Iterable[AsyncFuture[Any]],
+        timeout: float | None = None,
+        return_when: _waiting.WaitStrategy | str = _waiting.WaitStrategy.ALL_COMPLETED,
+    ) -> tuple[set[AsyncFuture[Any]], set[AsyncFuture[Any]]]:
+        """Wait for ``futures`` as ``return_when`` says and return the sets ``(done, pending)``.
+
+        On timeout it returns what is done so far (it does not raise), as in
+        ``concurrent.futures.wait``.
+        """
+        return await _waiting.wait(futures, timeout, return_when)
+
+    # -- machinery -----------------------------------------------------------------------------
+
+    def _ensure_accepting(self, what: str) -> None:
+        if self._shutdown:
+            raise ExecutorShutdownError(
+                f"{what} after shutdown: this AsyncExecutor no longer accepts work; "
+                "submit before leaving `async with` or calling shutdown(), or use a new executor"
+            )
+        if self._mode is _IDLE:
+            self._mode = _BACKGROUND
+            start_unowned(self._serve_in_background, what=f"AsyncExecutor.{what}")
+
+    def _enqueue(self, future: AsyncFuture[Any]) -> None:
+        self._send.send_nowait(future)
+        self._queued += 1
+        if (
+            self._queued > self._idle
+            and self._workers < self._max_workers
+            and self._task_group is not None
+        ):
+            self._start_worker(self._task_group)
+
+    def _start_serving(self, task_group: TaskGroup) -> None:
+        self._task_group = task_group
+        self._closed = anyio.Event()
+        self._all_exited = anyio.Event()
+        if self._shutdown:
+            self._closed.set()
+            if self._workers == 0:
+                self._all_exited.set()
+        for _ in range(min(self._queued, self._max_workers)):
+            self._start_worker(task_group)
+
+    async def _serve_in_background(self) -> None:
+        try:
+            async with anyio.create_task_group() as task_group:
+                self._start_serving(task_group)
+                assert self._closed is not None
+                await self._closed.wait()
+        finally:
+            # Cancelled (the event loop is ending): nothing may stay pending forever.
+            self._begin_shutdown(cancel_futures=True)
+            self._task_group = None
+
+    def _start_worker(self, task_group: TaskGroup) -> None:
+        self._workers += 1
+        task_group.start_soon(_Worker(self).run, name=f"antflow-executor-worker-{self._workers}")
+
+    def _begin_shutdown(self, cancel_futures: bool) -> None:
+        if cancel_futures:
+            while True:
+                try:
+                    self._receive.receive_nowait().cancel()
+                except (WouldBlock, EndOfStream):
+                    break
+                self._queued -= 1
+            for worker in list(self._running):
+                if worker.current is not None:
+                    worker.current.cancel()
+        if not self._shutdown:
+            self._shutdown = True
+            self._send.close()
+            if self._closed is not None:
+                self._closed.set()
+            if self._workers == 0 and self._all_exited is not None:
+                self._all_exited.set()
+
+    def _worker_exited(self) -> None:
+        self._workers -= 1
+        if self._workers == 0 and self._shutdown and self._all_exited is not None:
+            self._all_exited.set()
+
+
+class _Worker:
+    """One worker: takes futures off the executor's queue and runs them, one at a time."""
+
+    __slots__ = ("current", "executor")
+
+    def __init__(self, executor: AsyncExecutor) -> None:
+        self.executor = executor
+        self.current: AsyncFuture[Any] | None = None
+
+    async def run(self) -> None:
+        executor = self.executor
+        receive = executor._receive
+        executor._running.add(self)
+        try:
+            while True:
+                # One cancel scope per run of calls, not per call (a scope costs more than a
+                # no-op call). ``future.cancel()`` cancels this scope when it hits the running
+                # call; the scope swallows that cancellation and a fresh scope takes over.
+                with anyio.CancelScope() as scope:
+                    while True:
+                        # The fast path of _streams.receive, inlined: this is the hot loop.
+                        try:
+                            future = receive.receive_nowait()
+                        except WouldBlock:
+                            executor._idle += 1
+                            try:
+                                future = await receive.receive()
+                            finally:
+                                executor._idle -= 1
+                        executor._queued -= 1
+                        if future._state is not _PENDING:
+                            continue  # cancelled while queued
+                        future._state = _RUNNING
+                        future._cancel_scope = scope
+                        self.current = future
+                        awaitable = None
+                        try:
+                            if future._options is None:
+                                awaitable = future._fn(*future._args, **future._kwargs)
+                                value = await awaitable
+                            else:
+                                value = await future._options.run(future)
+                        except Exception as exc:
+                            future._set_exception(_explain_not_awaitable(exc, future, awaitable))
+                        else:
+                            future._set_result(value)
+                        self.current = None
+                        if future._state is _CANCELLED:
+                            # Its cancel() cancelled this scope, yet the call finished: renew.
+                            break
+                if self.current is not None and self.current._state is not _CANCELLED:
+                    self.current.cancel()
+                self.current = None
+        except EndOfStream:
+            return
+        finally:
+            # Cancelled from outside (executor cancelled) or a BaseException from the call.
+            if self.current is not None:
+                self.current.cancel()
+            executor._running.discard(self)
+            executor._worker_exited()
+
+
+async def _await_call(fn: Callable[..., Awaitable[T]], args: tuple[Any, ...], kwargs: Any) -> T:
+    awaitable = fn(*args, **kwargs)
+    try:
+        return await awaitable
+    except TypeError as exc:
+        raise _explain_not_awaitable(exc, fn, awaitable) from None
+
+
+def _explain_not_awaitable(exc: Exception, fn: object, awaitable: object) -> Exception:
+    """Replace the bare "can't be used in 'await' expression" TypeError by one that says why."""
+    if awaitable is None or not isinstance(exc, TypeError) or _is_awaitable(awaitable):
+        return exc
+    if isinstance(fn, AsyncFuture):
+        fn = fn._fn
+    return TypeError(
+        f"{_name(fn)} returned {type(awaitable).__name__}, not an awaitable: "
+        "AsyncExecutor runs coroutine functions (`async def`); run blocking code with "
+        "`await anyio.to_thread.run_sync(...)` inside one"
+    )
+
+
+def _is_awaitable(obj: object) -> bool:
+    return hasattr(type(obj), "__await__")
+
+
+def _name(fn: object) -> str:
+    return getattr(fn, "__qualname__", None) or repr(fn)
+
+
+def _check_callable(fn: object, what: str) -> None:
+    if not callable(fn):
+        raise TypeError(f"{what} needs a coroutine function as its first argument, got {fn!r}")
+
+
+def _options(retries: int, retry_delay: float, semaphore: Any) -> _SubmitOptions | None:
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise ValueError(f"retries must be an int >= 0 (extra attempts), got {retries!r}")
+    if (
+        isinstance(retry_delay, bool)
+        or not isinstance(retry_delay, (int, float))
+        or not math.isfinite(retry_delay)
+        or retry_delay < 0
+    ):
+        raise ValueError(f"retry_delay must be a number of seconds >= 0, got {retry_delay!r}")
+    if semaphore is not None and not (
+        hasattr(semaphore, "__aenter__") and hasattr(semaphore, "__aexit__")
+    ):
+        raise TypeError(
+            "semaphore must be an async context manager (such as anyio.Semaphore, "
+            f"anyio.CapacityLimiter or asyncio.Semaphore), got {semaphore!r}"
+        )
+    if retries == 0 and semaphore is None:
+        return None
+    return _SubmitOptions(RetryPolicy(attempts=retries + 1, wait_initial=retry_delay), semaphore)

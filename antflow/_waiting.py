@@ -1,0 +1,131 @@
+"""Waiting on several futures: completion order (as_completed) and wait strategies (wait)."""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from collections.abc import AsyncIterator, Iterable
+from typing import Any, TypeVar
+
+import anyio
+
+from ._future import AsyncFuture, _deadline
+
+__all__ = ["WaitStrategy", "as_completed", "wait"]
+
+T = TypeVar("T")
+
+
+class WaitStrategy(str, enum.Enum):
+    """When :meth:`AsyncExecutor.wait` returns (the names of ``concurrent.futures``)."""
+
+    #: Return when every future is done.
+    ALL_COMPLETED = "ALL_COMPLETED"
+    #: Return when at least one future is done.
+    FIRST_COMPLETED = "FIRST_COMPLETED"
+    #: Return when a future finishes by raising; if none raises, like ALL_COMPLETED.
+    #: A cancelled future does not count as raising.
+    FIRST_EXCEPTION = "FIRST_EXCEPTION"
+
+
+def as_completed(
+    futures: Iterable[AsyncFuture[T]], timeout: float | None = None
+) -> AsyncIterator[AsyncFuture[T]]:
+    """Yield the given futures as they become done (duplicates once each).
+
+    Futures already done come first, in the order given. The timeout counts from this call;
+    once it has passed with futures still pending, the iteration raises ``TimeoutError`` (the
+    pending futures go on running).
+    """
+    unique = list(dict.fromkeys(futures))
+    return _as_completed(unique, _deadline(timeout))
+
+
+async def _as_completed(
+    futures: list[AsyncFuture[T]], deadline: float | None
+) -> AsyncIterator[AsyncFuture[T]]:
+    ready: deque[AsyncFuture[T]] = deque(f for f in futures if f.done())
+    pending = [f for f in futures if not f.done()]
+    wakeup: anyio.Event | None = None
+
+    def on_done(future: AsyncFuture[T]) -> None:
+        ready.append(future)
+        if wakeup is not None:
+            wakeup.set()
+
+    for future in pending:
+        future.add_done_callback(on_done)
+    try:
+        for _ in range(len(futures)):
+            if not ready:
+                wakeup = anyio.Event()
+                if deadline is None:
+                    await wakeup.wait()
+                else:
+                    with anyio.fail_after(max(0.0, deadline - anyio.current_time())):
+                        await wakeup.wait()
+                wakeup = None
+            yield ready.popleft()
+    finally:
+        for future in pending:
+            future.remove_done_callback(on_done)
+
+
+async def wait(
+    futures: Iterable[AsyncFuture[Any]],
+    timeout: float | None = None,
+    return_when: WaitStrategy | str = WaitStrategy.ALL_COMPLETED,
+) -> tuple[set[AsyncFuture[Any]], set[AsyncFuture[Any]]]:
+    """Wait for the futures as ``return_when`` says; return ``(done, pending)``.
+
+    On timeout it returns what is done so far; it never raises ``TimeoutError``. It is always a
+    checkpoint, even when the condition already holds.
+    """
+    strategy = _strategy(return_when)
+    deadline = _deadline(timeout)
+    all_futures = set(futures)
+    await anyio.lowlevel.checkpoint()
+    pending = [f for f in all_futures if not f.done()]
+    done_count = len(all_futures) - len(pending)
+    raised = any(_raised(f) for f in all_futures)
+    wakeup: anyio.Event | None = None
+
+    def satisfied() -> bool:
+        if done_count == len(all_futures):
+            return True
+        if strategy is WaitStrategy.FIRST_COMPLETED:
+            return done_count > 0
+        return strategy is WaitStrategy.FIRST_EXCEPTION and raised
+
+    def on_done(future: AsyncFuture[Any]) -> None:
+        nonlocal done_count, raised
+        done_count += 1
+        raised = raised or _raised(future)
+        if wakeup is not None and satisfied():
+            wakeup.set()
+
+    if not satisfied():
+        wakeup = anyio.Event()
+        for future in pending:
+            future.add_done_callback(on_done)
+        try:
+            timeout_left = None if deadline is None else max(0.0, deadline - anyio.current_time())
+            with anyio.move_on_after(timeout_left):
+                await wakeup.wait()
+        finally:
+            for future in pending:
+                future.remove_done_callback(on_done)
+    done = {f for f in all_futures if f.done()}
+    return done, all_futures - done
+
+
+def _raised(future: AsyncFuture[Any]) -> bool:
+    return future.done() and not future.cancelled() and future.exception() is not None
+
+
+def _strategy(value: WaitStrategy | str) -> WaitStrategy:
+    try:
+        return WaitStrategy(value)
+    except ValueError:
+        names = ", ".join(f"WaitStrategy.{s.name}" for s in WaitStrategy)
+        raise ValueError(f"return_when must be one of {names}; got {value!r}") from None

@@ -1,0 +1,40 @@
+"""Test, lint and typecheck sessions.
+
+``nox`` with no arguments runs every session. The test session runs once per backend: every
+async test of the suite runs on that backend through anyio's pytest plugin (the backend is chosen
+by the ``ANTFLOW_TEST_BACKEND`` variable, read by ``tests/conftest.py``). A plain ``pytest`` run,
+outside nox, runs every async test on asyncio and on trio.
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.error_on_missing_interpreters = False
+
+PACKAGES = ["antflow", "flowkit"]
+
+
+@nox.session
+@nox.parametrize("backend", ["asyncio", "trio", "uvloop"])
+def tests(session: nox.Session, backend: str) -> None:
+    """Run the test suite with every async test on one backend."""
+    extras = "test,uvloop" if backend == "uvloop" else "test"
+    session.install("-e", f".[{extras}]")
+    session.run("pytest", *session.posargs, env={"ANTFLOW_TEST_BACKEND": backend})
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Check style and formatting with ruff."""
+    session.install("ruff")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session
+def typecheck(session: nox.Session) -> None:
+    """Type-check both packages with mypy --strict."""
+    session.install("-e", ".[test,uvloop]", "mypy")
+    session.run("mypy", "--strict", *PACKAGES)
