@@ -12,10 +12,11 @@ from typing import Any, Generic, TypeVar
 import anyio
 from anyio import EndOfStream, WouldBlock
 from anyio.abc import TaskGroup
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from . import _waiting
 from ._background import start_unowned
-from ._future import _CANCELLED, _PENDING, _RUNNING, AsyncFuture, _deadline
+from ._future import _CANCELLED, _FINISHED, _PENDING, _RUNNING, AsyncFuture, _deadline
 from ._retry import RetryPolicy
 from .exceptions import ExecutorShutdownError
 
@@ -35,8 +36,11 @@ _IDLE = "idle"
 _STRUCTURED = "structured"
 _BACKGROUND = "background"
 
-#: How many calls one map() may have submitted and not yet consumed, per worker.
-_WINDOW_FACTOR = 2
+#: How many calls one map() may have submitted and not yet consumed, per worker. With 2, on
+#: trio (whose scheduler runs ready tasks in a shuffled batch) workers went idle about once every
+#: four items waiting for the consumer to free the window; 3 keeps them fed (measured with
+#: benchmarks/executor_throughput.py).
+_WINDOW_FACTOR = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +86,7 @@ class MapResult(Generic[R]):
 class _OrderedMap(Generic[R]):
     """One map(): submits calls lazily through a bounded window, returns results in input order.
 
-    The window holds at most ``2 * max_workers`` futures: enough to keep every worker busy while
+    The window holds at most ``3 * max_workers`` futures: enough to keep every worker busy while
     an early slow call holds up the in-order output, few enough that inputs are never
     materialised. Consuming it twice is an error.
     """
@@ -92,9 +96,7 @@ class _OrderedMap(Generic[R]):
         "_consumed",
         "_executor",
         "_fn",
-        "_input_error",
         "_options",
-        "_refill",
         "_timeout",
         "_window",
     )
@@ -114,12 +116,6 @@ class _OrderedMap(Generic[R]):
         self._timeout = timeout
         self._window: deque[AsyncFuture[R]] = deque()
         self._consumed = False
-        # Raised by the inputs (or by a shutdown) while a worker refilled the window; the
-        # consumer raises it once the results before it are delivered.
-        self._input_error: Exception | None = None
-        # Each future refills the window when it finishes, from the worker that ran it, so
-        # the workers stay fed without waiting for the consumer to wake up.
-        self._refill = self._fill_from_worker
 
     async def collect(self) -> list[R]:
         results: list[R] = []
@@ -149,25 +145,27 @@ class _OrderedMap(Generic[R]):
     async def _next_batch(self, deadline: float | None) -> list[R] | None:
         """Wait for the head of the window; return the run of successes that are ready.
 
-        Returns None when every input is done. If the head call raised, raises its exception;
-        if taking the next input raised, raises that once the results before it are returned.
+        Returns None when every input is done. If the head call raised, raises its exception.
+        An exception raised by the input iterables propagates from here too.
         """
         window = self._window
         self._fill()
         if not window:
-            if self._input_error is not None:
-                raise self._input_error
             return None
         head = window[0]
         if not head.done():
             await head._wait(deadline)
         batch: list[R] = []
-        while window and window[0].done():
+        while window:
             future = window[0]
-            if future._exception is not None and batch:
-                break  # hand back the results before it first; it raises on the next call
-            window.popleft()
-            batch.append(future._outcome())
+            if future._state is _FINISHED and future._exception is None:
+                window.popleft()
+                batch.append(future._result)  # type: ignore[arg-type]
+            elif future.done() and not batch:
+                window.popleft()
+                future._outcome()  # raises the call's exception (or FutureCancelledError)
+            else:
+                break  # not done yet, or a failure that raises once the batch is delivered
         return batch
 
     def _fill(self) -> None:
@@ -183,18 +181,11 @@ class _OrderedMap(Generic[R]):
             except StopIteration:
                 self._arguments = None
                 return
-            executor._ensure_accepting("map()")
+            if executor._shutdown:
+                executor._ensure_accepting("map()")  # raises ExecutorShutdownError
             future: AsyncFuture[R] = AsyncFuture(fn, args, {}, options)
-            future._on_done = self._refill
             executor._enqueue(future)
             window.append(future)
-
-    def _fill_from_worker(self) -> None:
-        try:
-            self._fill()
-        except Exception as exc:
-            self._arguments = None
-            self._input_error = exc
 
     def _cancel_outstanding(self) -> None:
         window, self._window = self._window, deque()
@@ -234,7 +225,9 @@ class AsyncExecutor:
                 "it is the number of calls that may run at the same time"
             )
         self._max_workers = max_workers
-        self._send, self._receive = anyio.create_memory_object_stream[AsyncFuture[Any]](math.inf)
+        # The queue of futures; opened when the executor starts (_open), closed when it ends.
+        self._send: MemoryObjectSendStream[AsyncFuture[Any]] | None = None
+        self._receive: MemoryObjectReceiveStream[AsyncFuture[Any]] | None = None
         self._mode = _IDLE
         self._shutdown = False
         self._task_group: TaskGroup | None = None
@@ -268,7 +261,7 @@ class AsyncExecutor:
             )
         task_group = anyio.create_task_group()
         await task_group.__aenter__()
-        self._mode = _STRUCTURED
+        self._open(_STRUCTURED)
         self._start_serving(task_group)
         return self
 
@@ -280,15 +273,25 @@ class AsyncExecutor:
     ) -> bool | None:
         task_group = self._task_group
         assert task_group is not None
-        if exc_type is None:
-            self._begin_shutdown(cancel_futures=False)
-        else:
+        try:
+            if exc_type is None:
+                self._begin_shutdown(cancel_futures=False)
+                return await task_group.__aexit__(None, None, None)
+            # The body raised (or was cancelled): stop every call, then let the body's own
+            # exception propagate unchanged. Handing it to the task group instead would wrap it
+            # in an ExceptionGroup; the workers themselves never raise (calls' exceptions go to
+            # their futures), except for a BaseException such as KeyboardInterrupt from a call,
+            # which the task group then raises with the body's exception as its context.
             self._begin_shutdown(cancel_futures=True)
             task_group.cancel_scope.cancel()
-        try:
-            return await task_group.__aexit__(exc_type, exc, tb)
+            await task_group.__aexit__(None, None, None)
+            return None
         finally:
+            # If waiting for the workers was cancelled, calls still queued never ran: cancel
+            # them so that nothing stays pending forever.
+            self._begin_shutdown(cancel_futures=True)
             self._task_group = None
+            self._close_streams()
 
     async def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
         """Stop accepting work; optionally cancel what is queued and running; optionally wait.
@@ -380,7 +383,7 @@ class AsyncExecutor:
     ) -> AsyncIterator[R]:
         """Stream ``fn``'s results over ``iterables`` in input order, consuming inputs lazily.
 
-        At most ``2 * max_workers`` inputs are taken from the iterables ahead of the result
+        At most ``3 * max_workers`` inputs are taken from the iterables ahead of the result
         being yielded: enough to keep every worker busy while an early slow call holds up the
         in-order output, and few enough that a generator of millions of items is never
         materialised. Arguments are checked at once; nothing is submitted before iteration.
@@ -444,15 +447,24 @@ class AsyncExecutor:
                 "submit before leaving `async with` or calling shutdown(), or use a new executor"
             )
         if self._mode is _IDLE:
-            self._mode = _BACKGROUND
             start_unowned(self._serve_in_background, what=f"AsyncExecutor.{what}")
+            self._open(_BACKGROUND)
+
+    def _open(self, mode: str) -> None:
+        self._mode = mode
+        self._send, self._receive = anyio.create_memory_object_stream[AsyncFuture[Any]](math.inf)
+
+    def _close_streams(self) -> None:
+        if self._send is not None and self._receive is not None:
+            self._send.close()
+            self._receive.close()
 
     def _enqueue(self, future: AsyncFuture[Any]) -> None:
-        self._send.send_nowait(future)
+        self._send.send_nowait(future)  # type: ignore[union-attr]  # open once accepting
         self._queued += 1
         if (
-            self._queued > self._idle
-            and self._workers < self._max_workers
+            self._workers < self._max_workers
+            and self._queued > self._idle
             and self._task_group is not None
         ):
             self._start_worker(self._task_group)
@@ -478,17 +490,18 @@ class AsyncExecutor:
             # Cancelled (the event loop is ending): nothing may stay pending forever.
             self._begin_shutdown(cancel_futures=True)
             self._task_group = None
+            self._close_streams()
 
     def _start_worker(self, task_group: TaskGroup) -> None:
         self._workers += 1
         task_group.start_soon(_Worker(self).run, name=f"antflow-executor-worker-{self._workers}")
 
     def _begin_shutdown(self, cancel_futures: bool) -> None:
-        if cancel_futures:
+        if cancel_futures and self._receive is not None:
             while True:
                 try:
                     self._receive.receive_nowait().cancel()
-                except (WouldBlock, EndOfStream):
+                except (WouldBlock, EndOfStream, anyio.ClosedResourceError):
                     break
                 self._queued -= 1
             for worker in list(self._running):
@@ -496,7 +509,8 @@ class AsyncExecutor:
                     worker.current.cancel()
         if not self._shutdown:
             self._shutdown = True
-            self._send.close()
+            if self._send is not None:
+                self._send.close()
             if self._closed is not None:
                 self._closed.set()
             if self._workers == 0 and self._all_exited is not None:
@@ -520,6 +534,7 @@ class _Worker:
     async def run(self) -> None:
         executor = self.executor
         receive = executor._receive
+        assert receive is not None
         executor._running.add(self)
         try:
             while True:
@@ -554,19 +569,18 @@ class _Worker:
                             future._set_exception(_explain_not_awaitable(exc, future, awaitable))
                         else:
                             future._set_result(value)
-                        self.current = None
                         if future._state is _CANCELLED:
                             # Its cancel() cancelled this scope, yet the call finished: renew.
                             break
-                if self.current is not None and self.current._state is not _CANCELLED:
-                    self.current.cancel()
-                self.current = None
+                # The scope was cancelled by the current future's cancel(): it is cancelled.
         except EndOfStream:
             return
         finally:
-            # Cancelled from outside (executor cancelled) or a BaseException from the call.
+            # Cancelled from outside (executor cancelled) or a BaseException from the call: the
+            # call in hand must not stay "running" forever. (cancel() is a no-op once done.)
             if self.current is not None:
                 self.current.cancel()
+                self.current = None
             executor._running.discard(self)
             executor._worker_exited()
 

@@ -47,7 +47,6 @@ class AsyncFuture(Generic[T]):
         "_exception",
         "_fn",
         "_kwargs",
-        "_on_done",
         "_options",
         "_result",
         "_state",
@@ -71,8 +70,6 @@ class AsyncFuture(Generic[T]):
         self._waiters: list[anyio.Event] | None = None
         self._callbacks: list[Callable[[AsyncFuture[T]], object]] | None = None
         self._cancel_scope: anyio.CancelScope | None = None
-        # Internal hook run when the call finishes (not when cancelled): map() refills its window.
-        self._on_done: Callable[[], None] | None = None
 
     def __repr__(self) -> str:
         name = getattr(self._fn, "__qualname__", None) or repr(self._fn)
@@ -178,22 +175,20 @@ class AsyncFuture(Generic[T]):
     # -- used by the executor ----------------------------------------------------------------
 
     def _set_result(self, value: T) -> None:
-        if self._state is _RUNNING:
+        if self._state is _RUNNING:  # not cancelled meanwhile
+            self._state = _FINISHED
             self._result = value
-            self._finish()
+            self._cancel_scope = None
+            if self._waiters is not None or self._callbacks is not None:
+                self._wake()
 
     def _set_exception(self, exc: BaseException) -> None:
-        if self._state is _RUNNING:
+        if self._state is _RUNNING:  # not cancelled meanwhile
+            self._state = _FINISHED
             self._exception = exc
-            self._finish()
-
-    def _finish(self) -> None:
-        self._state = _FINISHED
-        self._cancel_scope = None
-        if self._waiters is not None or self._callbacks is not None:
-            self._wake()
-        if self._on_done is not None:
-            self._on_done()
+            self._cancel_scope = None
+            if self._waiters is not None or self._callbacks is not None:
+                self._wake()
 
     def _outcome(self) -> T:
         """Return the value or raise the exception of a done future."""
