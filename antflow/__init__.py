@@ -8,8 +8,21 @@ from __future__ import annotations
 
 from ._executor import AsyncExecutor, MapResult
 from ._future import AsyncFuture
+from ._pipeline import Pipeline, PipelineBuilder
+from ._records import ErrorSummary, FailedItem, PipelineResult
+from ._stage import Stage, TaskFunc
+from ._stats import DashboardSnapshot, PipelineStats, WorkerMetrics, WorkerState
+from ._tracker import StatusEvent, StatusTracker, TaskEvent
 from ._waiting import WaitStrategy
-from .exceptions import AntFlowError, ExecutorShutdownError, FutureCancelledError
+from ._worker_state import set_task_status
+from .exceptions import (
+    AntFlowError,
+    ExecutorShutdownError,
+    FutureCancelledError,
+    PipelineError,
+    StageValidationError,
+    TaskFailedError,
+)
 
 __all__ = [
     "AntFlowError",
@@ -19,4 +32,22 @@ __all__ = [
     "FutureCancelledError",
     "MapResult",
     "WaitStrategy",
+    "DashboardSnapshot",
+    "ErrorSummary",
+    "FailedItem",
+    "Pipeline",
+    "PipelineBuilder",
+    "PipelineError",
+    "PipelineResult",
+    "PipelineStats",
+    "Stage",
+    "StageValidationError",
+    "StatusEvent",
+    "StatusTracker",
+    "TaskEvent",
+    "TaskFailedError",
+    "TaskFunc",
+    "WorkerMetrics",
+    "WorkerState",
+    "set_task_status",
 ]

@@ -1,0 +1,497 @@
+"""Pipeline: stages of worker pools joined by bounded queues; and its fluent builder."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
+from types import TracebackType
+from typing import Any, TypeVar
+
+import anyio
+from anyio import EndOfStream
+from anyio.abc import TaskGroup
+
+from ._background import start_unowned
+from ._records import ErrorSummary, PipelineResult
+from ._run import DEFAULT_PRIORITY, RunState
+from ._stage import Stage, TaskFunc, task_name
+from ._stats import DashboardSnapshot, PipelineStats, WorkerMetrics, WorkerState
+from ._streams import receive
+from ._tracker import StatusTracker
+from .exceptions import PipelineError
+
+__all__ = ["Pipeline", "PipelineBuilder"]
+
+_Self = TypeVar("_Self", bound="Pipeline")
+
+
+class Pipeline:
+    """A multi-stage async pipeline with worker pools and flexible retry strategies.
+
+    Each stage is a group of ``workers`` workers; stages are joined by bounded queues
+    (``Stage.queue_capacity``), so a slow stage makes the ones before it wait instead of piling
+    items up in memory. A worker takes the next item the moment it finishes one.
+
+    Guarantees, on asyncio and trio alike:
+
+    - Every fed item ends exactly once: as a :class:`PipelineResult` (``run()``, ``stream()``,
+      :attr:`results`) or as a recorded failure (:meth:`get_error_summary`, ``on_failure``, the
+      tracker, :meth:`get_stats`). One item's failure never stops the others.
+    - Cancelling the caller of ``run()``/``stream()``, or calling :meth:`shutdown`, stops every
+      worker at its next checkpoint and leaves no task behind (a plain-function task already
+      running in a thread is waited for: threads cannot be interrupted).
+    - An exception raised by a callback is logged on the ``"antflow"`` logger and counted in
+      ``get_stats().callback_errors``; it changes nothing else.
+
+    Args:
+        stages: The stages, in order (unique names).
+        collect_results: Keep the results of ``start()``/``feed()``/``join()`` runs in
+            :attr:`results`. ``run()`` always returns its results; ``stream()`` never keeps them.
+        status_tracker: Receives every status change and task event.
+
+    Raises:
+        PipelineError: ``stages`` is empty, holds something that is not a Stage, or repeats a
+            stage name.
+        StageValidationError: a stage's configuration is invalid.
+    """
+
+    def __init__(
+        self,
+        stages: list[Stage],
+        collect_results: bool = True,
+        status_tracker: StatusTracker | None = None,
+    ) -> None:
+        if isinstance(stages, Stage) or not isinstance(stages, Iterable):
+            raise PipelineError(f"stages must be a list of Stage objects, got {stages!r}")
+        stages = list(stages)
+        if not stages:
+            raise PipelineError(
+                "a Pipeline needs at least one Stage: Pipeline(stages=[Stage(...)])"
+            )
+        names: set[str] = set()
+        for position, stage in enumerate(stages):
+            if not isinstance(stage, Stage):
+                raise PipelineError(f"stages[{position}] is not a Stage: {stage!r}")
+            stage.validate()
+            if stage.name in names:
+                raise PipelineError(
+                    f"two stages are named {stage.name!r}; stage names must be unique"
+                )
+            names.add(stage.name)
+        if status_tracker is not None and not isinstance(status_tracker, StatusTracker):
+            raise TypeError(
+                f"status_tracker must be a StatusTracker or None, got {status_tracker!r}"
+            )
+        self.stages = stages
+        self.collect_results = bool(collect_results)
+        self.status_tracker = status_tracker
+        self._state: RunState | None = None
+        self._active = False
+        self._owner: TaskGroup | None = None
+
+    def __repr__(self) -> str:
+        names = ", ".join(stage.name for stage in self.stages)
+        return f"<Pipeline [{names}] {'running' if self._active else 'idle'}>"
+
+    # -- building ----------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls) -> PipelineBuilder:
+        """Start a fluent builder: ``Pipeline.create().add("Fetch", fetch, workers=5).build()``."""
+        return PipelineBuilder()
+
+    @classmethod
+    async def quick(
+        cls,
+        items: Iterable[Any] | AsyncIterable[Any],
+        tasks: TaskFunc | list[TaskFunc],
+        workers: int = 5,
+        retries: int = 3,
+    ) -> list[PipelineResult]:
+        """One-liner: run ``items`` through ``tasks`` and return the results in input order.
+
+        One task makes a single-stage pipeline; a list makes one stage per task, each named
+        after its task (``"-2"``, ``"-3"`` ... appended to repeated names).
+
+        Args:
+            workers: Workers per stage.
+            retries: Retries per task after a failed call (so ``retries + 1`` calls at most),
+                with exponential backoff from 1 second. Failed items are left out of the
+                result list; use a full :class:`Pipeline` to inspect them.
+        """
+        task_list = list(tasks) if isinstance(tasks, (list, tuple)) else [tasks]
+        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+            raise ValueError(f"retries must be an int >= 0, got {retries!r}")
+        builder = cls.create()
+        seen: dict[str, int] = {}
+        for task in task_list:
+            name = task_name(task) if callable(task) else "task"
+            seen[name] = seen.get(name, 0) + 1
+            if seen[name] > 1:
+                name = f"{name}-{seen[name]}"
+            builder.add(name, task, workers=workers, task_attempts=retries + 1)
+        return await builder.run(items)
+
+    # -- reading state -----------------------------------------------------------------------
+
+    @property
+    def results(self) -> list[PipelineResult]:
+        """Results of the current or last run, in input (feed) order.
+
+        Filled by ``run()`` and by ``start()``/``feed()``/``join()`` when ``collect_results``
+        is true; ``stream()`` leaves it empty.
+        """
+        if self._state is None:
+            return []
+        return sorted(self._state.results, key=_by_sequence)
+
+    @property
+    def is_running(self) -> bool:
+        """True between ``start()`` (or the start of ``run()``/``stream()``) and its end."""
+        return self._active
+
+    def get_stats(self) -> PipelineStats:
+        """Get current pipeline statistics (of the current or last run).
+
+        Returns:
+            PipelineStats with current metrics
+        """
+        if self._state is None:
+            return PipelineStats(queue_sizes={stage.name: 0 for stage in self.stages})
+        return self._state.stats()
+
+    def get_worker_names(self) -> dict[str, list[str]]:
+        """Get all worker names organized by stage: ``{"Fetch": ["Fetch-W0", ...], ...}``."""
+        return {
+            stage.name: [f"{stage.name}-W{i}" for i in range(stage.workers)]
+            for stage in self.stages
+        }
+
+    def get_worker_states(self) -> dict[str, WorkerState]:
+        """Get current state of all workers (``"stopped"`` before the first run)."""
+        if self._state is None:
+            return {
+                name: WorkerState(name, stage, i, "stopped")
+                for stage, names in self.get_worker_names().items()
+                for i, name in enumerate(names)
+            }
+        return {slot.name: slot.state() for runner in self._state.runners for slot in runner.slots}
+
+    def get_worker_metrics(self) -> dict[str, WorkerMetrics]:
+        """Get performance metrics for all workers (of the current or last run)."""
+        if self._state is None:
+            return {
+                name: WorkerMetrics(name, stage)
+                for stage, names in self.get_worker_names().items()
+                for name in names
+            }
+        return {
+            slot.name: slot.metrics() for runner in self._state.runners for slot in runner.slots
+        }
+
+    def get_dashboard_snapshot(self) -> DashboardSnapshot:
+        """Get worker states, metrics, pipeline stats and error summary, read at one moment."""
+        return DashboardSnapshot(
+            worker_states=self.get_worker_states(),
+            worker_metrics=self.get_worker_metrics(),
+            pipeline_stats=self.get_stats(),
+            error_summary=self.get_error_summary(),
+            timestamp=time.time(),
+        )
+
+    def get_error_summary(self) -> ErrorSummary:
+        """Get every failure of the current or last run, aggregated.
+
+        The pipeline records failures itself, so the summary is complete with or without a
+        StatusTracker (a tracker's own ``get_error_summary()`` spans every run it watched).
+        """
+        if self._state is None:
+            return ErrorSummary()
+        state = self._state
+        return ErrorSummary.of(state.failures, state.stats().callback_errors)
+
+    # -- running -----------------------------------------------------------------------------
+
+    async def run(self, items: Iterable[Any] | AsyncIterable[Any]) -> list[PipelineResult]:
+        """Run the pipeline end-to-end with ``items``; return the results in input order.
+
+        ``items`` may be any iterable or async iterable; it is consumed lazily, as the first
+        stage's queue makes room. Failed items are not in the list: see
+        :meth:`get_error_summary`. If iterating ``items`` raises, the workers are cancelled
+        and that exception propagates. If the caller is cancelled, every worker stops.
+
+        Raises:
+            PipelineError: the pipeline is already running.
+        """
+        self._begin("run()")
+        state = self._state = RunState(self.stages, self.status_tracker, collect=True)
+        error: Exception | None = None
+        try:
+            async with anyio.create_task_group() as tg:
+                await tg.start(state.serve)
+                try:
+                    await state.feed(items, state.runners[0], DEFAULT_PRIORITY)
+                    await state.wait_drained()
+                    state.close()
+                except Exception as exc:
+                    error = exc
+                    state.cancel()
+        finally:
+            self._active = False
+        if error is not None:
+            raise error
+        state.results.sort(key=_by_sequence)
+        return list(state.results)
+
+    async def stream(
+        self, items: Iterable[Any] | AsyncIterable[Any]
+    ) -> AsyncIterator[PipelineResult]:
+        """Yield results as they complete (completion order, not input order).
+
+        ``items`` is consumed lazily, like in :meth:`run`; results are not kept (:attr:`results`
+        stays empty), so memory stays bounded however many items flow. Failed items are not
+        yielded: see :meth:`get_error_summary`.
+
+        Stopping early is supported: leaving the loop (``break``, an exception, cancellation)
+        shuts the pipeline down, cancelling the workers. The shutdown happens when the
+        generator is closed: at once with ``async with contextlib.aclosing(p.stream(items))``,
+        otherwise when the event loop finalizes the abandoned generator. The workers run in
+        the background of the ``async with Pipeline(...)`` block if there is one, else in the
+        background of the event loop, as with :meth:`start`.
+
+        Raises:
+            PipelineError: the pipeline is already running.
+        """
+        self._begin("stream()")
+        send_out, receive_out = anyio.create_memory_object_stream[PipelineResult](
+            self.stages[-1].capacity
+        )
+        state = self._state = RunState(
+            self.stages, self.status_tracker, collect=False, output=send_out
+        )
+        try:
+            await self._launch(state, items, "Pipeline.stream()")
+        except BaseException:
+            self._active = False
+            raise
+        try:
+            with receive_out:
+                while True:
+                    try:
+                        result = await receive(receive_out)
+                    except EndOfStream:
+                        break
+                    yield result
+        finally:
+            state.cancel()
+            with anyio.CancelScope(shield=True):
+                await state.stopped.wait()
+            self._active = False
+        _raise_if_failed(state)
+        if state.feed_error is not None:
+            raise state.feed_error
+
+    async def start(self) -> None:
+        """Start the pipeline workers in the background; then :meth:`feed` items and :meth:`join`.
+
+        Inside ``async with Pipeline(...)`` the workers belong to that block; otherwise they run
+        in the background of the event loop (cancelled by the loop at its end if you never call
+        :meth:`join` or :meth:`shutdown`).
+
+        Raises:
+            PipelineError: If pipeline is already running.
+        """
+        self._begin("start()")
+        state = self._state = RunState(
+            self.stages, self.status_tracker, collect=self.collect_results
+        )
+        try:
+            await self._launch(state, None, "Pipeline.start()")
+        except BaseException:
+            self._active = False
+            raise
+
+    async def feed(
+        self,
+        items: Iterable[Any],
+        target_stage: str | None = None,
+        priority: int = DEFAULT_PRIORITY,
+    ) -> None:
+        """Feed items into a stage (the first one by default) of the started pipeline.
+
+        Returns once every item is in the stage's queue: it waits while the queue is full.
+        Items fed to a later stage skip the stages before it. ``priority`` orders entry into
+        a full queue: a lower value enters first; items already queued keep their order.
+
+        Raises:
+            ValueError: If target_stage is provided but not found.
+            PipelineError: the pipeline is not started (call ``start()`` first, or use ``run()``).
+        """
+        state = self._started("feed()")
+        runner = state.runner(target_stage)
+        _check_priority(priority)
+        await state.feed(items, runner, priority)
+
+    async def feed_async(
+        self,
+        items: AsyncIterable[Any],
+        target_stage: str | None = None,
+        priority: int = DEFAULT_PRIORITY,
+    ) -> None:
+        """Feed items from an async iterable; otherwise exactly like :meth:`feed`."""
+        state = self._started("feed_async()")
+        runner = state.runner(target_stage)
+        _check_priority(priority)
+        if not isinstance(items, AsyncIterable):
+            raise TypeError(f"feed_async() needs an async iterable, got {items!r}; use feed()")
+        await state.feed(items, runner, priority)
+
+    async def join(self) -> None:
+        """Wait until every item fed so far is processed or failed, then stop the workers.
+
+        Call it after your ``feed()`` calls have returned. Results are in :attr:`results`
+        (if ``collect_results``), failures in :meth:`get_error_summary`.
+
+        Raises:
+            PipelineError: the pipeline is not started.
+        """
+        state = self._started("join()")
+        await state.wait_drained()
+        state.close()
+        await state.stopped.wait()
+        self._active = False
+        _raise_if_failed(state)
+
+    async def shutdown(self) -> None:
+        """Stop every worker now (at its next checkpoint) and wait for them to exit.
+
+        Items still queued or being processed are abandoned; ``get_stats().items_in_flight``
+        says how many. Harmless if the pipeline is not running.
+        """
+        state = self._state
+        if state is None or not self._active:
+            return
+        state.cancel()
+        with anyio.CancelScope(shield=True):
+            await state.stopped.wait()
+        self._active = False
+
+    async def __aenter__(self: _Self) -> _Self:
+        if self._owner is not None:
+            raise PipelineError("this Pipeline is already inside an `async with` block")
+        owner = anyio.create_task_group()
+        await owner.__aenter__()
+        self._owner = owner
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        """Context manager exit with automatic shutdown (call ``join()`` first to finish work)."""
+        owner = self._owner
+        assert owner is not None
+        try:
+            await self.shutdown()
+        finally:
+            self._owner = None
+        return await owner.__aexit__(exc_type, exc, tb)
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _begin(self, what: str) -> None:
+        if self._active:
+            raise PipelineError(
+                f"{what}: this pipeline is already running; await join() or shutdown() first"
+            )
+        self._active = True
+
+    def _started(self, what: str) -> RunState:
+        state = self._state
+        if state is None or not self._active:
+            raise PipelineError(
+                f"{what}: the pipeline is not running; call `await pipeline.start()` first, "
+                "or use `await pipeline.run(items)`"
+            )
+        return state
+
+    async def _launch(
+        self,
+        state: RunState,
+        feed: Iterable[Any] | AsyncIterable[Any] | None,
+        what: str,
+    ) -> None:
+        if self._owner is not None:
+            await self._owner.start(state.serve, feed)
+        else:
+            start_unowned(lambda: state.serve_unowned(feed), what=what)
+
+
+class PipelineBuilder:
+    """Fluent construction: ``Pipeline.create().add(...).add(...).build()`` (or ``.run(items)``)."""
+
+    def __init__(self) -> None:
+        self._stages: list[Stage] = []
+        self._tracker: StatusTracker | None = None
+        self._collect = True
+
+    def add(
+        self,
+        name: str | Stage,
+        tasks: TaskFunc | Sequence[TaskFunc] | None = None,
+        *,
+        workers: int = 1,
+        **options: Any,
+    ) -> PipelineBuilder:
+        """Append a stage: ``add(stage)``, or ``add(name, task_or_tasks, workers=..., **options)``
+        where ``options`` are any other :class:`Stage` fields (``task_attempts=5``, ...).
+
+        Raises:
+            StageValidationError: the stage is invalid (at once, not at ``build()``).
+        """
+        if isinstance(name, Stage):
+            if tasks is not None or options:
+                raise TypeError("add(stage) takes no other arguments")
+            self._stages.append(name)
+            return self
+        task_list: list[Any] = list(tasks) if isinstance(tasks, (list, tuple)) else [tasks]
+        self._stages.append(Stage(name=name, workers=workers, tasks=task_list, **options))
+        return self
+
+    def with_tracker(self, tracker: StatusTracker) -> PipelineBuilder:
+        """Use ``tracker`` as the pipeline's status tracker."""
+        self._tracker = tracker
+        return self
+
+    def collect_results(self, collect: bool = True) -> PipelineBuilder:
+        """Set the pipeline's ``collect_results``."""
+        self._collect = collect
+        return self
+
+    def build(self) -> Pipeline:
+        """The configured :class:`Pipeline`."""
+        return Pipeline(
+            stages=list(self._stages),
+            collect_results=self._collect,
+            status_tracker=self._tracker,
+        )
+
+    async def run(self, items: Iterable[Any] | AsyncIterable[Any]) -> list[PipelineResult]:
+        """``await self.build().run(items)``."""
+        return await self.build().run(items)
+
+
+def _by_sequence(result: PipelineResult) -> int:
+    return result.sequence
+
+
+def _check_priority(priority: object) -> None:
+    if isinstance(priority, bool) or not isinstance(priority, int):
+        raise TypeError(f"priority must be an int (lower enters first), got {priority!r}")
+
+
+def _raise_if_failed(state: RunState) -> None:
+    if state.fatal is not None:
+        raise state.fatal

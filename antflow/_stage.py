@@ -1,0 +1,189 @@
+"""Stage: the validated configuration of one pipeline step."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Optional
+
+from .exceptions import StageValidationError
+
+__all__ = ["DEFAULT_QUEUE_CAPACITY_MIN", "RetryMode", "Stage", "TaskFunc"]
+
+#: A task: an ``async def`` function, or a plain function (run in a worker thread).
+TaskFunc = Callable[..., Any]
+RetryMode = Literal["per_task", "per_stage"]
+
+#: With ``queue_capacity=None`` a stage queues at most ``max(64, 4 * workers)`` items.
+DEFAULT_QUEUE_CAPACITY_MIN = 64
+_DEFAULT_QUEUE_CAPACITY_PER_WORKER = 4
+
+
+@dataclass
+class Stage:
+    """One step of a :class:`~antflow.Pipeline`: ``workers`` workers running ``tasks`` in turn.
+
+    Each item that enters the stage is taken by the first free worker, which calls every task in
+    ``tasks`` in order, each task receiving the previous task's return value (the first one gets
+    the item's value). The last task's return value goes on to the next stage.
+
+    Args:
+        name: Unique name of the stage within its pipeline; workers are named ``"{name}-W{i}"``.
+        workers: How many items the stage processes at the same time (at least 1).
+        tasks: The task functions, called in order. ``async def`` functions are awaited; plain
+            functions run in a worker thread (``anyio.to_thread.run_sync``) so they never block
+            the event loop (a running thread cannot be interrupted: cancellation waits for it).
+        retry: ``"per_task"`` retries the failing task alone, up to ``task_attempts`` calls;
+            ``"per_stage"`` re-runs the whole task list from the start, up to ``stage_attempts``
+            times. Waits between attempts grow exponentially from ``task_wait_seconds`` (with
+            jitter), in both modes.
+        task_attempts: Calls per task in ``per_task`` mode, the first included (``1``: no retry).
+        task_wait_seconds: Seconds before the first retry; later waits grow exponentially.
+        stage_attempts: Runs of the task list per item in ``per_stage`` mode.
+        unpack_args: Call each task as ``task(*value)`` when the value is a tuple or list and as
+            ``task(**value)`` when it is a dict (otherwise ``task(value)``).
+        task_concurrency_limits: ``{task_name: n}``: at most ``n`` concurrent calls of that task
+            across the stage's workers (a worker waiting for a slot keeps its item).
+        on_success: ``on_success(item_id, result, metadata)`` after the item completes the stage.
+        on_failure: ``on_failure(item_id, error, metadata)`` after the item fails the stage
+            (every attempt used). ``metadata`` holds ``stage``, ``worker``, ``worker_id``, and on
+            failure ``task`` and ``attempts``. Callbacks may be sync or async; an exception they
+            raise is logged on the ``"antflow"`` logger and counted, and the item's outcome stands.
+        skip_if: ``skip_if(value) -> bool``: when true the item passes this stage unchanged.
+            If it raises, the item fails the stage with that exception.
+        queue_capacity: Items that may wait in the stage's queue (at least 1). ``None`` means
+            ``max(64, 4 * workers)``. A full queue makes whatever feeds the stage wait.
+
+    Raises:
+        StageValidationError: at construction, naming the invalid field and the fix.
+    """
+
+    name: str
+    workers: int
+    tasks: Sequence[TaskFunc]
+    retry: str = "per_task"
+    task_attempts: int = 3
+    task_wait_seconds: float = 1.0
+    stage_attempts: int = 3
+    unpack_args: bool = False
+    task_concurrency_limits: dict[str, int] = field(default_factory=dict)
+    on_success: Optional[Callable[[Any, Any, dict[str, Any]], Any]] = None  # noqa: UP045
+    on_failure: Optional[Callable[[Any, Exception, dict[str, Any]], Any]] = None  # noqa: UP045
+    skip_if: Optional[Callable[[Any], bool]] = None  # noqa: UP045
+    queue_capacity: Optional[int] = None  # noqa: UP045
+
+    def __post_init__(self) -> None:
+        tasks: object = self.tasks
+        if isinstance(tasks, Sequence) and not isinstance(tasks, (str, bytes)):
+            self.tasks = list(tasks)
+        self.validate()
+
+    @property
+    def capacity(self) -> int:
+        """The number of items the stage's queue holds at most."""
+        if self.queue_capacity is not None:
+            return self.queue_capacity
+        return max(DEFAULT_QUEUE_CAPACITY_MIN, _DEFAULT_QUEUE_CAPACITY_PER_WORKER * self.workers)
+
+    def validate(self) -> None:
+        """Validate the stage configuration.
+
+        Raises:
+            StageValidationError: If configuration is invalid; the message names the field.
+        """
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise StageValidationError(
+                f"Stage name must be a non-empty string, got {self.name!r}; "
+                'give each stage a unique name such as "Fetch"'
+            )
+        where = f"Stage {self.name!r}"
+        _check_int(where, "workers", self.workers, "the number of items processed at once")
+        tasks: object = self.tasks
+        if not isinstance(tasks, Sequence) or isinstance(tasks, (str, bytes)) or not tasks:
+            raise StageValidationError(
+                f"{where}: tasks must be a non-empty list of functions, got {tasks!r}; "
+                "pass tasks=[my_function]"
+            )
+        for position, task in enumerate(self.tasks):
+            if not callable(task):
+                raise StageValidationError(
+                    f"{where}: tasks[{position}] is not callable ({task!r}); "
+                    "pass functions, not their results (tasks=[fetch], not tasks=[fetch()])"
+                )
+        if self.retry not in ("per_task", "per_stage"):
+            raise StageValidationError(
+                f"{where}: retry must be 'per_task' or 'per_stage', got {self.retry!r}"
+            )
+        _check_int(where, "task_attempts", self.task_attempts, "1 means no retry")
+        _check_int(where, "stage_attempts", self.stage_attempts, "1 means no retry")
+        wait = self.task_wait_seconds
+        if (
+            isinstance(wait, bool)
+            or not isinstance(wait, (int, float))
+            or not math.isfinite(wait)
+            or wait < 0
+        ):
+            raise StageValidationError(
+                f"{where}: task_wait_seconds must be a finite number of seconds >= 0, got {wait!r}"
+            )
+        if not isinstance(self.unpack_args, bool):
+            raise StageValidationError(
+                f"{where}: unpack_args must be True or False, got {self.unpack_args!r}"
+            )
+        self._validate_limits(where)
+        for name in ("on_success", "on_failure", "skip_if"):
+            value = getattr(self, name)
+            if value is not None and not callable(value):
+                raise StageValidationError(
+                    f"{where}: {name} must be a function or None, got {value!r}"
+                )
+        if self.queue_capacity is not None:
+            _check_int(
+                where,
+                "queue_capacity",
+                self.queue_capacity,
+                "None picks a bounded default; there is no unbounded queue",
+            )
+
+    def _validate_limits(self, where: str) -> None:
+        limits = self.task_concurrency_limits
+        if not isinstance(limits, dict):
+            raise StageValidationError(
+                f"{where}: task_concurrency_limits must be a dict of task name to int, "
+                f"got {limits!r}"
+            )
+        names = [task_name(task) for task in self.tasks]
+        for name, limit in limits.items():
+            if name not in names:
+                raise StageValidationError(
+                    f"{where}: task_concurrency_limits names {name!r}, which is not one of the "
+                    f"stage's tasks {names}; use the task function's __name__"
+                )
+            _check_int(where, f"task_concurrency_limits[{name!r}]", limit, "at most n calls")
+
+
+def _check_int(where: str, field_name: str, value: object, hint: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise StageValidationError(
+            f"{where}: {field_name} must be an int >= 1, got {value!r} ({hint})"
+        )
+
+
+def task_name(task: Callable[..., Any]) -> str:
+    """The name events, limits and worker states use for a task function."""
+    while isinstance(task, functools.partial):
+        task = task.func
+    name = getattr(task, "__name__", None)
+    return name if isinstance(name, str) else type(task).__name__
+
+
+def is_async_callable(task: Callable[..., Any]) -> bool:
+    """True when calling ``task`` returns a coroutine (``async def``, or an async ``__call__``)."""
+    while isinstance(task, functools.partial):
+        task = task.func
+    return inspect.iscoroutinefunction(task) or inspect.iscoroutinefunction(
+        getattr(task, "__call__", None)  # noqa: B004 - an async __call__ is what we look for
+    )

@@ -1,0 +1,375 @@
+"""How a stage's workers process items: task calls, retries, events and callbacks."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import anyio
+import anyio.lowlevel
+import anyio.to_thread
+from anyio import EndOfStream
+
+from ._inbox import Envelope, Inbox
+from ._records import FailedItem
+from ._retry import RetryPolicy
+from ._stage import Stage, is_async_callable, task_name
+from ._tracker import StatusEvent, StatusTracker, TaskEvent, TaskEventType
+from ._worker_state import WorkerSlot, current_worker
+
+if TYPE_CHECKING:
+    from ._run import RunState
+
+__all__ = ["StageRunner"]
+
+T = TypeVar("T")
+
+
+class _ItemFailed(Exception):
+    """An item used up its attempts in a stage (internal: the worker records it)."""
+
+    def __init__(self, task: str | None, attempts: int, error: Exception) -> None:
+        super().__init__(task, attempts, error)
+        self.task = task
+        self.attempts = attempts
+        self.error = error
+
+
+async def _retrying(policy: RetryPolicy, fn: Callable[[], Awaitable[T]]) -> T:
+    """``await policy.call(fn)``, with the first attempt made outside stamina.
+
+    Most calls succeed at once, and entering stamina's retry context costs more than a no-op
+    task. So the first attempt is a plain call; if it fails, its exception is replayed to
+    stamina as attempt 1 (without calling ``fn`` again), and stamina takes it from there: the
+    same waits, attempts and switches as ``policy.call(fn)``.
+    """
+    try:
+        return await fn()
+    except Exception as first:
+        if policy.attempts == 1:
+            raise
+        replay: list[Exception] = [first]
+
+        async def attempt() -> T:
+            if replay:
+                raise replay.pop()
+            return await fn()
+
+        return await policy.call(attempt)
+
+
+class _TaskCall:
+    """One task of a stage, ready to call with the previous value (unpacking, limit, thread)."""
+
+    __slots__ = ("fn", "is_async", "limiter", "name", "plain", "unpack")
+
+    def __init__(self, fn: Callable[..., Any], unpack: bool, limit: int | None) -> None:
+        self.fn = fn
+        self.name = task_name(fn)
+        self.is_async = is_async_callable(fn)
+        self.unpack = unpack
+        self.limiter = anyio.Semaphore(limit) if limit is not None else None
+        # The common case, called inline by the worker: `await fn(value)`.
+        self.plain = self.is_async and not unpack and self.limiter is None
+
+    async def __call__(self, value: Any) -> Any:
+        if self.limiter is None:
+            return await self._invoke(value)
+        async with self.limiter:
+            return await self._invoke(value)
+
+    async def _invoke(self, value: Any) -> Any:
+        args: tuple[Any, ...] = (value,)
+        kwargs: dict[str, Any] = {}
+        if self.unpack:
+            if isinstance(value, dict):
+                args, kwargs = (), value
+            elif isinstance(value, (tuple, list)):
+                args = tuple(value)
+        if self.is_async:
+            return await self.fn(*args, **kwargs)
+        result = await anyio.to_thread.run_sync(functools.partial(self.fn, *args, **kwargs))
+        if inspect.isawaitable(result):  # a plain function that returned a coroutine
+            result = await result
+        return result
+
+
+class StageRunner:
+    """The workers of one stage in one run, and the queue that feeds them."""
+
+    def __init__(self, stage: Stage, index: int, run: RunState) -> None:
+        self.stage = stage
+        self.name = stage.name
+        self.index = index
+        self.run = run
+        self.inbox = Inbox(stage.capacity)
+        self.slots = [WorkerSlot(stage.name, i) for i in range(stage.workers)]
+        limits = stage.task_concurrency_limits
+        self.calls = [
+            _TaskCall(task, stage.unpack_args, limits.get(task_name(task))) for task in stage.tasks
+        ]
+        self.per_stage = stage.retry == "per_stage"
+        self.task_policy = RetryPolicy(stage.task_attempts, stage.task_wait_seconds)
+        self.stage_policy = RetryPolicy(stage.stage_attempts, stage.task_wait_seconds)
+        tracker = run.tracker
+        self.tracker: StatusTracker | None = tracker
+        self.task_events = tracker is not None and tracker.wants_task_events
+
+    async def enqueue(self, envelope: Envelope) -> None:
+        """Put the item in this stage's queue (waiting while full), reporting it queued."""
+        if self.tracker is not None:
+            await self.tracker.record(
+                StatusEvent(envelope.id, self.name, "queued", None, None, time.time())
+            )
+        await self.inbox.put(envelope)
+
+    async def work(self, slot: WorkerSlot) -> None:
+        """One worker: take items until the queue is closed and empty.
+
+        Never raises for an item's failure: it is recorded and the worker takes the next item.
+        """
+        current_worker.set(slot)
+        inbox, run, tracker, stage = self.inbox, self.run, self.tracker, self.stage
+        try:
+            while True:
+                slot.status = "idle"
+                try:
+                    envelope = await inbox.get()
+                except EndOfStream:
+                    return
+                slot.status = "busy"
+                slot.current_item_id = envelope.id
+                slot.since = time.time()
+                started = time.monotonic()
+                if tracker is not None:
+                    await tracker.record(
+                        StatusEvent(
+                            envelope.id,
+                            self.name,
+                            "in_progress",
+                            slot.name,
+                            slot.worker_id,
+                            slot.since,
+                        )
+                    )
+                skipped = False
+                try:
+                    if stage.skip_if is not None and self._skip(envelope):
+                        skipped = True
+                        value = envelope.value
+                        await anyio.lowlevel.checkpoint()  # a skip must still yield
+                    elif self.per_stage:
+                        value = await self._run_per_stage(envelope, slot)
+                    else:
+                        value = envelope.value
+                        for call in self.calls:
+                            slot.current_task = call.name
+                            value = await self._run_task(call, value, envelope, slot)
+                except _ItemFailed as failed:
+                    slot.failed += 1
+                    self._account(slot, started)
+                    await self._failed(envelope, slot, failed)
+                    continue
+                slot.processed += 1
+                self._account(slot, started)
+                await self._succeeded(envelope, slot, value, skipped)
+                envelope.value = value
+                await run.advance(self.index, envelope)
+        finally:
+            slot.status = "stopped"
+            slot.current_item_id = slot.current_task = slot.since = None
+
+    @staticmethod
+    def _account(slot: WorkerSlot, started: float) -> None:
+        slot.total_time += time.monotonic() - started
+        slot.last_active = time.time()
+        slot.current_item_id = slot.current_task = slot.since = None
+
+    def _skip(self, envelope: Envelope) -> bool:
+        assert self.stage.skip_if is not None
+        try:
+            return bool(self.stage.skip_if(envelope.value))
+        except Exception as exc:
+            raise _ItemFailed(None, 1, exc) from None
+
+    async def _run_task(
+        self, call: _TaskCall, value: Any, envelope: Envelope, slot: WorkerSlot
+    ) -> Any:
+        """``per_task`` mode: one task with its own retries."""
+        if not self.task_events:
+            attempts = 0
+
+            async def attempt() -> Any:
+                nonlocal attempts
+                attempts += 1
+                return await call.fn(value) if call.plain else await call(value)
+
+            try:
+                return await _retrying(self.task_policy, attempt)
+            except Exception as exc:
+                raise _ItemFailed(call.name, attempts, exc) from None
+
+        attempts = 0
+        last_error: Exception | None = None
+        last_duration: float | None = None
+
+        async def observed_attempt() -> Any:
+            nonlocal attempts, last_error, last_duration
+            attempts += 1
+            if attempts > 1:
+                await self._task_event(
+                    envelope, slot, call.name, "retry", attempts - 1, last_error, last_duration
+                )
+                slot.current_task = call.name
+            await self._task_event(envelope, slot, call.name, "start", attempts)
+            began = time.monotonic()
+            try:
+                result = await call(value)
+            except Exception as exc:
+                last_error, last_duration = exc, time.monotonic() - began
+                raise
+            await self._task_event(
+                envelope, slot, call.name, "complete", attempts, None, time.monotonic() - began
+            )
+            return result
+
+        try:
+            return await _retrying(self.task_policy, observed_attempt)
+        except Exception as exc:
+            await self._task_event(envelope, slot, call.name, "fail", attempts, exc, last_duration)
+            raise _ItemFailed(call.name, attempts, exc) from None
+
+    async def _run_per_stage(self, envelope: Envelope, slot: WorkerSlot) -> Any:
+        """``per_stage`` mode: the whole task list, re-run from the start on any failure."""
+        events = self.task_events
+        runs = 0
+        failed_task: str | None = None
+        last_error: Exception | None = None
+        last_duration: float | None = None
+
+        async def run_all() -> Any:
+            nonlocal runs, failed_task, last_error, last_duration
+            runs += 1
+            if runs > 1 and events and failed_task is not None:
+                await self._task_event(
+                    envelope, slot, failed_task, "retry", runs - 1, last_error, last_duration
+                )
+            value = envelope.value
+            for call in self.calls:
+                slot.current_task = call.name
+                if events:
+                    await self._task_event(envelope, slot, call.name, "start", runs)
+                began = time.monotonic()
+                try:
+                    value = await call(value)
+                except Exception as exc:
+                    failed_task, last_error = call.name, exc
+                    last_duration = time.monotonic() - began
+                    raise
+                if events:
+                    await self._task_event(
+                        envelope,
+                        slot,
+                        call.name,
+                        "complete",
+                        runs,
+                        None,
+                        time.monotonic() - began,
+                    )
+            return value
+
+        try:
+            return await _retrying(self.stage_policy, run_all)
+        except Exception as exc:
+            if events and failed_task is not None:
+                await self._task_event(
+                    envelope, slot, failed_task, "fail", runs, exc, last_duration
+                )
+            raise _ItemFailed(failed_task, runs, exc) from None
+
+    async def _task_event(
+        self,
+        envelope: Envelope,
+        slot: WorkerSlot,
+        name: str,
+        kind: TaskEventType,
+        attempt: int,
+        error: Exception | None = None,
+        duration: float | None = None,
+    ) -> None:
+        assert self.tracker is not None
+        await self.tracker.task_event(
+            TaskEvent(
+                envelope.id,
+                self.name,
+                name,
+                slot.name,
+                kind,
+                attempt,
+                time.time(),
+                error,
+                duration,
+            )
+        )
+
+    def _metadata(self, slot: WorkerSlot) -> dict[str, Any]:
+        return {"stage": self.name, "worker": slot.name, "worker_id": slot.worker_id}
+
+    async def _succeeded(
+        self, envelope: Envelope, slot: WorkerSlot, value: Any, skipped: bool
+    ) -> None:
+        if self.tracker is not None:
+            metadata: dict[str, Any] = {"skipped": True} if skipped else {}
+            await self.tracker.record(
+                StatusEvent(
+                    envelope.id,
+                    self.name,
+                    "completed",
+                    slot.name,
+                    slot.worker_id,
+                    time.time(),
+                    metadata,
+                )
+            )
+        if self.stage.on_success is not None:
+            metadata = self._metadata(slot)
+            if skipped:
+                metadata["skipped"] = True
+            await self.run.callbacks.call(
+                "on_success", self.stage.on_success, envelope.id, value, metadata
+            )
+
+    async def _failed(self, envelope: Envelope, slot: WorkerSlot, failed: _ItemFailed) -> None:
+        failure = FailedItem(
+            item_id=envelope.id,
+            stage=self.name,
+            task=failed.task,
+            attempts=failed.attempts,
+            error=failed.error,
+            value=envelope.value,
+            timestamp=time.time(),
+        )
+        details = {"error": failed.error, "task": failed.task, "attempts": failed.attempts}
+        if self.tracker is not None:
+            await self.tracker.record_failure(failure)
+            await self.tracker.record(
+                StatusEvent(
+                    envelope.id,
+                    self.name,
+                    "failed",
+                    slot.name,
+                    slot.worker_id,
+                    failure.timestamp,
+                    details,
+                )
+            )
+        if self.stage.on_failure is not None:
+            metadata = self._metadata(slot)
+            metadata.update(task=failed.task, attempts=failed.attempts)
+            await self.run.callbacks.call(
+                "on_failure", self.stage.on_failure, envelope.id, failed.error, metadata
+            )
+        self.run.item_failed(failure)

@@ -1,0 +1,78 @@
+"""The live state of each worker, and ``set_task_status`` for tasks to update it."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from typing import Any
+
+from ._stats import WorkerMetrics, WorkerState, WorkerStatus
+
+__all__ = ["WorkerSlot", "current_worker", "set_task_status"]
+
+
+class WorkerSlot:
+    """Mutable state of one worker, updated in place by the worker (never shared across runs)."""
+
+    __slots__ = (
+        "current_item_id",
+        "current_task",
+        "failed",
+        "last_active",
+        "name",
+        "processed",
+        "since",
+        "stage",
+        "status",
+        "total_time",
+        "worker_id",
+    )
+
+    def __init__(self, stage: str, worker_id: int) -> None:
+        self.stage = stage
+        self.worker_id = worker_id
+        self.name = f"{stage}-W{worker_id}"
+        self.status: WorkerStatus = "idle"
+        self.current_item_id: Any = None
+        self.current_task: str | None = None
+        self.since: float | None = None
+        self.processed = 0
+        self.failed = 0
+        self.total_time = 0.0
+        self.last_active: float | None = None
+
+    def state(self) -> WorkerState:
+        return WorkerState(
+            worker=self.name,
+            stage=self.stage,
+            worker_id=self.worker_id,
+            status=self.status,
+            current_item_id=self.current_item_id,
+            current_task=self.current_task,
+            processing_since=self.since,
+        )
+
+    def metrics(self) -> WorkerMetrics:
+        return WorkerMetrics(
+            worker=self.name,
+            stage=self.stage,
+            items_processed=self.processed,
+            items_failed=self.failed,
+            total_processing_time=self.total_time,
+            last_active=self.last_active,
+        )
+
+
+#: The worker running the current task (set in each worker's own context; threads inherit it).
+current_worker: ContextVar[WorkerSlot | None] = ContextVar("antflow_current_worker", default=None)
+
+
+def set_task_status(status: str) -> None:
+    """Set the ``current_task`` shown for the worker running this task (e.g. ``"uploading"``).
+
+    Call it from inside a task function, async or sync. The text stays until the next task of
+    the item starts or the item is done. Outside a pipeline task it does nothing, so the same
+    function can be used outside pipelines.
+    """
+    worker = current_worker.get()
+    if worker is not None:
+        worker.current_task = str(status)
