@@ -1,0 +1,170 @@
+"""run(): results in input order, ids, task chaining, inputs of every kind."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anyio
+import anyio.lowlevel
+
+from antflow import Pipeline, PipelineResult, Stage
+
+
+async def double(x: int) -> int:
+    await anyio.lowlevel.checkpoint()
+    return x * 2
+
+
+async def add_one(x: int) -> int:
+    await anyio.lowlevel.checkpoint()
+    return x + 1
+
+
+async def test_results_come_back_in_input_order_with_ids() -> None:
+    done_first = anyio.Event()
+
+    async def slow_first(x: int) -> int:
+        if x == 0:
+            await done_first.wait()  # item 0 finishes last
+        elif x == 9:
+            done_first.set()
+        return x
+
+    pipeline = Pipeline(stages=[Stage("S", workers=4, tasks=[slow_first])])
+    results = await pipeline.run(range(10))
+    assert [r.id for r in results] == list(range(10))
+    assert [r.value for r in results] == list(range(10))
+
+
+async def test_stages_chain_and_tasks_chain_within_a_stage() -> None:
+    pipeline = Pipeline(
+        stages=[Stage("A", 2, [double, add_one]), Stage("B", 3, [double])],
+    )
+    results = await pipeline.run(range(5))
+    assert [r.value for r in results] == [(x * 2 + 1) * 2 for x in range(5)]
+
+
+async def test_dict_items_keep_their_id() -> None:
+    pipeline = Pipeline(stages=[Stage("S", 2, [double])])
+    results = await pipeline.run([{"id": "a", "value": 1}, {"id": "b", "value": 2}])
+    assert [(r.id, r.value) for r in results] == [("a", 2), ("b", 4)]
+
+
+async def test_other_dicts_are_plain_values() -> None:
+    async def keys(d: dict[str, Any]) -> list[str]:
+        return sorted(d)
+
+    pipeline = Pipeline(stages=[Stage("S", 1, [keys])])
+    results = await pipeline.run([{"id": 1, "value": 2, "extra": 3}])
+    assert results == [PipelineResult(0, ["extra", "id", "value"], 0)]
+
+
+async def test_plain_function_runs_in_a_worker_thread() -> None:
+    loop_thread = threading.get_ident()
+
+    def which_thread(x: int) -> int:
+        return threading.get_ident()
+
+    pipeline = Pipeline(stages=[Stage("S", 2, [which_thread])])
+    results = await pipeline.run(range(3))
+    assert all(r.value != loop_thread for r in results)
+
+
+async def test_unpack_args_spreads_tuples_and_dicts() -> None:
+    async def add(a: int, b: int) -> int:
+        return a + b
+
+    pipeline = Pipeline(stages=[Stage("S", 2, [add], unpack_args=True)])
+    results = await pipeline.run([(1, 2), {"a": 3, "b": 4}])
+    assert [r.value for r in results] == [3, 7]
+
+
+async def test_async_iterable_input() -> None:
+    async def numbers() -> AsyncIterator[int]:
+        for i in range(6):
+            await anyio.lowlevel.checkpoint()
+            yield i
+
+    pipeline = Pipeline(stages=[Stage("S", 3, [double])])
+    results = await pipeline.run(numbers())
+    assert [r.value for r in results] == [0, 2, 4, 6, 8, 10]
+
+
+async def test_input_is_consumed_lazily() -> None:
+    taken = 0
+    most_ahead = 0
+    processed = 0
+
+    def items() -> Any:
+        nonlocal taken
+        for i in range(200):
+            taken += 1
+            yield i
+
+    async def count(x: int) -> int:
+        nonlocal processed, most_ahead
+        most_ahead = max(most_ahead, taken - processed)
+        await anyio.lowlevel.checkpoint()
+        processed += 1
+        return x
+
+    pipeline = Pipeline(stages=[Stage("S", 2, [count], queue_capacity=5)])
+    await pipeline.run(items())
+    # queued (5) + held by workers (2) + the one being put
+    assert most_ahead <= 5 + 2 + 1
+
+
+async def test_skip_if_passes_the_item_unchanged() -> None:
+    pipeline = Pipeline(stages=[Stage("S", 2, [double], skip_if=lambda x: x % 2 == 1)])
+    results = await pipeline.run(range(4))
+    assert [r.value for r in results] == [0, 1, 4, 3]
+
+
+async def test_results_property_after_start_feed_join() -> None:
+    pipeline = Pipeline(stages=[Stage("A", 2, [double]), Stage("B", 2, [add_one])])
+    await pipeline.start()
+    await pipeline.feed(range(3))
+    await pipeline.feed([10])
+    await pipeline.join()
+    assert [(r.id, r.value) for r in pipeline.results] == [(0, 1), (1, 3), (2, 5), (3, 21)]
+
+
+async def test_feed_into_a_later_stage_skips_earlier_ones() -> None:
+    pipeline = Pipeline(stages=[Stage("A", 1, [double]), Stage("B", 1, [add_one])])
+    async with pipeline:
+        await pipeline.start()
+        await pipeline.feed([5], target_stage="B")
+        await pipeline.join()
+    assert [r.value for r in pipeline.results] == [6]
+
+
+async def test_collect_results_false_keeps_nothing() -> None:
+    pipeline = Pipeline(stages=[Stage("A", 1, [double])], collect_results=False)
+    await pipeline.start()
+    await pipeline.feed(range(3))
+    await pipeline.join()
+    assert pipeline.results == []
+    assert pipeline.get_stats().items_processed == 3
+
+
+async def test_builder_and_quick() -> None:
+    results = await (
+        Pipeline.create().add("A", double, workers=2).add("B", [add_one], workers=1).run(range(3))
+    )
+    assert [r.value for r in results] == [1, 3, 5]
+    quick = await Pipeline.quick(range(3), [double, double], workers=2)
+    assert [r.value for r in quick] == [0, 4, 8]
+    assert list(
+        Pipeline.create().add("A", double).add("A2", double).build().get_worker_names()
+    ) == [
+        "A",
+        "A2",
+    ]
+
+
+async def test_pipeline_can_run_again() -> None:
+    pipeline = Pipeline(stages=[Stage("S", 2, [double])])
+    assert [r.value for r in await pipeline.run(range(2))] == [0, 2]
+    assert [r.value for r in await pipeline.run(range(3))] == [0, 2, 4]

@@ -1,0 +1,68 @@
+"""Stage configuration is checked at construction, with errors naming the field and the fix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from antflow import Pipeline, PipelineError, Stage, StageValidationError
+
+
+async def fetch(x: int) -> int:
+    return x
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"workers": 0}, "workers"),
+        ({"workers": True}, "workers"),
+        ({"tasks": []}, "tasks"),
+        ({"tasks": [42]}, "tasks[0]"),
+        ({"retry": "sometimes"}, "retry"),
+        ({"task_attempts": 0}, "task_attempts"),
+        ({"stage_attempts": -1}, "stage_attempts"),
+        ({"task_wait_seconds": -1.0}, "task_wait_seconds"),
+        ({"task_wait_seconds": float("inf")}, "task_wait_seconds"),
+        ({"task_concurrency_limits": {"nope": 2}}, "task_concurrency_limits"),
+        ({"task_concurrency_limits": {"fetch": 0}}, "task_concurrency_limits['fetch']"),
+        ({"on_success": "print"}, "on_success"),
+        ({"skip_if": 3}, "skip_if"),
+        ({"queue_capacity": 0}, "queue_capacity"),
+        ({"unpack_args": "yes"}, "unpack_args"),
+    ],
+)
+def test_invalid_field_is_named(changes: dict[str, Any], field: str) -> None:
+    options: dict[str, Any] = {"name": "S", "workers": 2, "tasks": [fetch], **changes}
+    with pytest.raises(StageValidationError, match=field.replace("[", r"\[")):
+        Stage(**options)
+
+
+def test_stage_validation_error_is_a_value_error() -> None:
+    with pytest.raises(ValueError, match="workers"):
+        Stage(name="S", workers=0, tasks=[fetch])
+
+
+def test_default_queue_capacity_is_bounded() -> None:
+    assert Stage(name="S", workers=2, tasks=[fetch]).capacity == 64
+    assert Stage(name="S", workers=100, tasks=[fetch]).capacity == 400
+    assert Stage(name="S", workers=2, tasks=[fetch], queue_capacity=3).capacity == 3
+
+
+def test_mutated_stage_is_revalidated_by_pipeline() -> None:
+    stage = Stage(name="S", workers=1, tasks=[fetch])
+    stage.workers = 0
+    with pytest.raises(StageValidationError, match="workers"):
+        Pipeline(stages=[stage])
+
+
+def test_pipeline_needs_stages() -> None:
+    with pytest.raises(PipelineError, match="at least one Stage"):
+        Pipeline(stages=[])
+
+
+def test_pipeline_rejects_duplicate_stage_names() -> None:
+    with pytest.raises(PipelineError, match="unique"):
+        Pipeline(stages=[Stage("S", 1, [fetch]), Stage("S", 1, [fetch])])
