@@ -78,16 +78,14 @@ class Inbox:
         except BaseException:
             if waiter.granted:
                 self._granted -= 1
-                self._grant_next()  # pass the freed slot on
+                self._grant_free_slots()  # pass the reserved slot on
             else:
                 waiter.abandoned = True
             raise
         self._granted -= 1
         self.send_stream.send_nowait(envelope)
         if self._waiting:
-            stats = self.send_stream.statistics()
-            if stats.current_buffer_used + self._granted < stats.max_buffer_size:
-                self._grant_next()  # room freed meanwhile without a grant: use it
+            self._grant_free_slots()  # the item may have gone straight to a waiting worker
 
     async def get(self) -> Envelope:
         """Take the oldest buffered item, waiting if none.
@@ -97,18 +95,25 @@ class Inbox:
         """
         envelope = await receive(self.receive_stream)
         if self._waiting:
-            self._grant_next()
+            self._grant_free_slots()
         return envelope
 
-    def _grant_next(self) -> None:
+    def _grant_free_slots(self) -> None:
+        """Reserve each free buffer slot for the next waiting sender, lowest priority first.
+
+        A slot is free when neither an item nor a grant holds it, so every granted sender is
+        sure to find room for its ``send_nowait``.
+        """
         waiting = self._waiting
-        while waiting:
+        stats = self.send_stream.statistics()
+        free = stats.max_buffer_size - stats.current_buffer_used - self._granted
+        while waiting and free > 0:
             waiter = heapq.heappop(waiting)
             if not waiter.abandoned:
                 waiter.granted = True
                 self._granted += 1
+                free -= 1
                 waiter.event.set()
-                return
 
     def close(self) -> None:
         """No more puts: workers drain what is buffered, then get ``EndOfStream``."""

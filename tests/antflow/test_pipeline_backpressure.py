@@ -1,0 +1,64 @@
+"""Bounded queues: a stage never holds more than queue_capacity items; priority orders entry."""
+
+from __future__ import annotations
+
+import anyio
+import anyio.lowlevel
+
+from antflow import Pipeline, Stage
+
+
+async def test_no_stage_ever_holds_more_than_its_capacity() -> None:
+    peaks = {"Fast": 0, "Slow": 0}
+    pipeline: Pipeline
+
+    def sample() -> None:
+        for name, size in pipeline.get_stats().queue_sizes.items():
+            peaks[name] = max(peaks[name], size)
+
+    async def fast(x: int) -> int:
+        sample()
+        await anyio.lowlevel.checkpoint()
+        return x
+
+    async def slow(x: int) -> int:
+        sample()
+        for _ in range(5):
+            await anyio.lowlevel.checkpoint()
+        return x
+
+    pipeline = Pipeline(
+        stages=[
+            Stage("Fast", 4, [fast], queue_capacity=3),
+            Stage("Slow", 1, [slow], queue_capacity=2),
+        ]
+    )
+    results = await pipeline.run(range(300))
+    assert len(results) == 300
+    assert peaks == {"Fast": 3, "Slow": 2}  # reached, never exceeded
+
+
+async def test_lower_priority_value_enters_a_full_queue_first() -> None:
+    release = anyio.Event()
+    order: list[int] = []
+
+    async def gate(x: int) -> int:
+        if x == -1:
+            await release.wait()
+        order.append(x)
+        return x
+
+    pipeline = Pipeline(stages=[Stage("S", 1, [gate], queue_capacity=1)])
+    async with pipeline, anyio.create_task_group() as tg:
+        await pipeline.start()
+        await pipeline.feed([{"id": "block", "value": -1}])  # held by the worker
+        await pipeline.feed([{"id": "queued", "value": 0}])  # fills the queue
+        tg.start_soon(pipeline.feed, [{"id": "late", "value": 1}], None, 100)
+        for _ in range(10):
+            await anyio.lowlevel.checkpoint()
+        tg.start_soon(pipeline.feed, [{"id": "urgent", "value": 2}], None, 1)
+        for _ in range(10):
+            await anyio.lowlevel.checkpoint()
+        release.set()
+        await pipeline.join()
+    assert order == [-1, 0, 2, 1]
