@@ -62,14 +62,20 @@ class Inbox:
         """Items in the buffer now."""
         return self.receive_stream.statistics().current_buffer_used
 
+    def put_nowait(self, envelope: Envelope) -> bool:
+        """Enqueue ``envelope`` if there is free room and nobody waits for it; else False."""
+        if self._waiting or self._granted:
+            return False
+        try:
+            self.send_stream.send_nowait(envelope)
+        except WouldBlock:
+            return False
+        return True
+
     async def put(self, envelope: Envelope) -> None:
         """Enqueue ``envelope``, waiting (by priority) while the buffer is full."""
-        if not self._waiting and not self._granted:
-            try:
-                self.send_stream.send_nowait(envelope)
-                return
-            except WouldBlock:
-                pass
+        if self.put_nowait(envelope):
+            return
         self._arrivals += 1
         waiter = _Waiter(envelope.priority, self._arrivals, anyio.Event())
         heapq.heappush(self._waiting, waiter)
@@ -97,6 +103,11 @@ class Inbox:
         if self._waiting:
             self._grant_free_slots()
         return envelope
+
+    def grant_free_slots(self) -> None:
+        """After taking an item from ``receive_stream`` directly: let waiting senders in."""
+        if self._waiting:
+            self._grant_free_slots()
 
     def _grant_free_slots(self) -> None:
         """Reserve each free buffer slot for the next waiting sender, lowest priority first.

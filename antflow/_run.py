@@ -164,30 +164,39 @@ class RunState:
         """Feed ``items`` to ``runner``'s stage one by one, lazily, waiting while it is full."""
         if isinstance(items, AsyncIterable):
             async for raw in items:
-                await self.feed_one(raw, runner, priority)
+                envelope = self._envelope(raw, priority)
+                await runner.enqueue(envelope)
         else:
+            quiet = self.tracker is None
+            put_nowait = runner.inbox.put_nowait
             for raw in items:
-                await self.feed_one(raw, runner, priority)
+                envelope = self._envelope(raw, priority)
+                if not (quiet and put_nowait(envelope)):
+                    await runner.enqueue(envelope)
 
-    async def feed_one(self, raw: Any, runner: StageRunner, priority: int) -> None:
+    def _envelope(self, raw: Any, priority: int) -> Envelope:
+        """Wrap a fed item; from here on it counts as in flight."""
         item_id, value = split_item(raw)
         sequence = self._sequence
         self._sequence = sequence + 1
-        envelope = Envelope(sequence if item_id is _NO_ID else item_id, value, sequence, priority)
         self.fed += 1
         self.in_flight += 1
-        await runner.enqueue(envelope)
+        return Envelope(sequence if item_id is _NO_ID else item_id, value, sequence, priority)
 
     async def advance(self, index: int, envelope: Envelope) -> None:
         """The item completed stage ``index``: queue it for the next stage, or deliver it."""
         if index < self._last:
             await self.runners[index + 1].enqueue(envelope)
             return
-        self.processed += 1
         result = PipelineResult(envelope.id, envelope.value, envelope.sequence)
         if self.output is not None:
             await send(self.output, result)
-        elif self.collect:
+        self.deliver(result)
+
+    def deliver(self, result: PipelineResult) -> None:
+        """The item went through every stage (and, when streaming, out to the consumer)."""
+        self.processed += 1
+        if self.collect and self.output is None:
             self.results.append(result)
         self._done_one()
 

@@ -14,9 +14,10 @@ import anyio.to_thread
 from anyio import EndOfStream
 
 from ._inbox import Envelope, Inbox
-from ._records import FailedItem
+from ._records import FailedItem, PipelineResult
 from ._retry import RetryPolicy
 from ._stage import Stage, is_async_callable, task_name
+from ._streams import receive
 from ._tracker import StatusEvent, StatusTracker, TaskEvent, TaskEventType
 from ._worker_state import WorkerSlot, current_worker
 
@@ -133,41 +134,62 @@ class StageRunner:
         """
         current_worker.set(slot)
         inbox, run, tracker, stage = self.inbox, self.run, self.tracker, self.stage
+        stream = inbox.receive_stream
+        calls, per_stage = self.calls, self.per_stage
+        # Without tracking or callbacks, a task that succeeds at once needs none of the machinery.
+        quiet = tracker is None and stage.on_success is None and stage.skip_if is None
+        fast = quiet and not per_stage
+        last = self.index == len(run.runners) - 1
+        next_inbox = None if last else run.runners[self.index + 1].inbox
+        direct_delivery = last and run.output is None
+        monotonic = time.monotonic
         try:
             while True:
                 slot.status = "idle"
                 try:
-                    envelope = await inbox.get()
+                    envelope = await receive(stream)
                 except EndOfStream:
                     return
+                inbox.grant_free_slots()
                 slot.status = "busy"
                 slot.current_item_id = envelope.id
-                slot.since = time.time()
-                started = time.monotonic()
-                if tracker is not None:
-                    await tracker.record(
-                        StatusEvent(
-                            envelope.id,
-                            self.name,
-                            "in_progress",
-                            slot.name,
-                            slot.worker_id,
-                            slot.since,
-                        )
-                    )
+                slot.since = started = monotonic()
                 skipped = False
                 try:
-                    if stage.skip_if is not None and self._skip(envelope):
-                        skipped = True
+                    if fast:
                         value = envelope.value
-                        await anyio.lowlevel.checkpoint()  # a skip must still yield
-                    elif self.per_stage:
-                        value = await self._run_per_stage(envelope, slot)
-                    else:
-                        value = envelope.value
-                        for call in self.calls:
+                        for call in calls:
                             slot.current_task = call.name
-                            value = await self._run_task(call, value, envelope, slot)
+                            if call.plain:
+                                try:
+                                    value = await call.fn(value)
+                                except Exception as first:
+                                    value = await self._retry_task(call, value, first)
+                            else:
+                                value = await self._run_task(call, value, envelope, slot)
+                    else:
+                        if tracker is not None:
+                            await tracker.record(
+                                StatusEvent(
+                                    envelope.id,
+                                    self.name,
+                                    "in_progress",
+                                    slot.name,
+                                    slot.worker_id,
+                                    time.time(),
+                                )
+                            )
+                        if stage.skip_if is not None and self._skip(envelope):
+                            skipped = True
+                            value = envelope.value
+                            await anyio.lowlevel.checkpoint()  # a skip must still yield
+                        elif per_stage:
+                            value = await self._run_per_stage(envelope, slot)
+                        else:
+                            value = envelope.value
+                            for call in calls:
+                                slot.current_task = call.name
+                                value = await self._run_task(call, value, envelope, slot)
                 except _ItemFailed as failed:
                     slot.failed += 1
                     self._account(slot, started)
@@ -175,18 +197,42 @@ class StageRunner:
                     continue
                 slot.processed += 1
                 self._account(slot, started)
-                await self._succeeded(envelope, slot, value, skipped)
+                if not quiet:
+                    await self._succeeded(envelope, slot, value, skipped)
                 envelope.value = value
-                await run.advance(self.index, envelope)
+                if direct_delivery:
+                    run.deliver(PipelineResult(envelope.id, value, envelope.sequence))
+                elif next_inbox is None or not (quiet and next_inbox.put_nowait(envelope)):
+                    await run.advance(self.index, envelope)
         finally:
             slot.status = "stopped"
             slot.current_item_id = slot.current_task = slot.since = None
 
     @staticmethod
     def _account(slot: WorkerSlot, started: float) -> None:
-        slot.total_time += time.monotonic() - started
-        slot.last_active = time.time()
+        slot.last_active = now = time.monotonic()
+        slot.total_time += now - started
         slot.current_item_id = slot.current_task = slot.since = None
+
+    async def _retry_task(self, call: _TaskCall, value: Any, first: Exception) -> Any:
+        """The fast path's first call failed with ``first``: retry as the policy says."""
+        policy = self.task_policy
+        if policy.attempts == 1:
+            raise _ItemFailed(call.name, 1, first) from None
+        attempts = 1
+        replay: list[Exception] = [first]
+
+        async def attempt() -> Any:
+            nonlocal attempts
+            if replay:
+                raise replay.pop()  # attempt 1, already made: stamina sees its failure
+            attempts += 1
+            return await call.fn(value)
+
+        try:
+            return await policy.call(attempt)
+        except Exception as exc:
+            raise _ItemFailed(call.name, attempts, exc) from None
 
     def _skip(self, envelope: Envelope) -> bool:
         assert self.stage.skip_if is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from contextvars import ContextVar
 from typing import Any
 
@@ -34,11 +35,11 @@ class WorkerSlot:
         self.status: WorkerStatus = "idle"
         self.current_item_id: Any = None
         self.current_task: str | None = None
-        self.since: float | None = None
+        self.since: float | None = None  # time.monotonic() when the current item was taken
         self.processed = 0
         self.failed = 0
         self.total_time = 0.0
-        self.last_active: float | None = None
+        self.last_active: float | None = None  # time.monotonic() when the last item was done
 
     def state(self) -> WorkerState:
         return WorkerState(
@@ -48,7 +49,7 @@ class WorkerSlot:
             status=self.status,
             current_item_id=self.current_item_id,
             current_task=self.current_task,
-            processing_since=self.since,
+            processing_since=_wall(self.since),
         )
 
     def metrics(self) -> WorkerMetrics:
@@ -58,8 +59,15 @@ class WorkerSlot:
             items_processed=self.processed,
             items_failed=self.failed,
             total_processing_time=self.total_time,
-            last_active=self.last_active,
+            last_active=_wall(self.last_active),
         )
+
+
+def _wall(monotonic: float | None) -> float | None:
+    """``time.time()`` at the moment ``time.monotonic()`` read ``monotonic``."""
+    if monotonic is None:
+        return None
+    return time.time() - (time.monotonic() - monotonic)
 
 
 #: The worker running the current task (set in each worker's own context; threads inherit it).
