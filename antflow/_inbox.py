@@ -46,7 +46,7 @@ class Inbox:
     sender waits or holds a grant, newcomers queue behind instead of taking the freed slot.
     """
 
-    __slots__ = ("_arrivals", "_granted", "_waiting", "receive_stream", "send_stream")
+    __slots__ = ("_arrivals", "_granted", "receive_stream", "send_stream", "waiting")
 
     def __init__(self, capacity: int) -> None:
         self.send_stream: MemoryObjectSendStream[Envelope]
@@ -54,7 +54,7 @@ class Inbox:
         self.send_stream, self.receive_stream = anyio.create_memory_object_stream[Envelope](
             capacity
         )
-        self._waiting: list[_Waiter] = []
+        self.waiting: list[_Waiter] = []  # senders waiting for room, a heap
         self._granted = 0
         self._arrivals = 0
 
@@ -64,7 +64,7 @@ class Inbox:
 
     def put_nowait(self, envelope: Envelope) -> bool:
         """Enqueue ``envelope`` if there is free room and nobody waits for it; else False."""
-        if self._waiting or self._granted:
+        if self.waiting or self._granted:
             return False
         try:
             self.send_stream.send_nowait(envelope)
@@ -78,7 +78,7 @@ class Inbox:
             return
         self._arrivals += 1
         waiter = _Waiter(envelope.priority, self._arrivals, anyio.Event())
-        heapq.heappush(self._waiting, waiter)
+        heapq.heappush(self.waiting, waiter)
         try:
             await waiter.event.wait()
         except BaseException:
@@ -90,7 +90,7 @@ class Inbox:
             raise
         self._granted -= 1
         self.send_stream.send_nowait(envelope)
-        if self._waiting:
+        if self.waiting:
             self._grant_free_slots()  # the item may have gone straight to a waiting worker
 
     async def get(self) -> Envelope:
@@ -100,13 +100,13 @@ class Inbox:
             anyio.EndOfStream: the inbox is closed and empty.
         """
         envelope = await receive(self.receive_stream)
-        if self._waiting:
+        if self.waiting:
             self._grant_free_slots()
         return envelope
 
     def grant_free_slots(self) -> None:
         """After taking an item from ``receive_stream`` directly: let waiting senders in."""
-        if self._waiting:
+        if self.waiting:
             self._grant_free_slots()
 
     def _grant_free_slots(self) -> None:
@@ -115,7 +115,7 @@ class Inbox:
         A slot is free when neither an item nor a grant holds it, so every granted sender is
         sure to find room for its ``send_nowait``.
         """
-        waiting = self._waiting
+        waiting = self.waiting
         stats = self.send_stream.statistics()
         free = stats.max_buffer_size - stats.current_buffer_used - self._granted
         while waiting and free > 0:

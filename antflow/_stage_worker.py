@@ -150,7 +150,8 @@ class StageRunner:
                     envelope = await receive(stream)
                 except EndOfStream:
                     return
-                inbox.grant_free_slots()
+                if inbox.waiting:
+                    inbox.grant_free_slots()
                 slot.status = "busy"
                 slot.current_item_id = envelope.id
                 slot.since = started = monotonic()
@@ -196,7 +197,9 @@ class StageRunner:
                     await self._failed(envelope, slot, failed)
                     continue
                 slot.processed += 1
-                self._account(slot, started)
+                slot.last_active = now = monotonic()
+                slot.total_time += now - started
+                slot.current_item_id = slot.current_task = slot.since = None
                 if not quiet:
                     await self._succeeded(envelope, slot, value, skipped)
                 envelope.value = value
