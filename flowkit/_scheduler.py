@@ -1,0 +1,441 @@
+"""The scheduler: runs a :class:`~flowkit._plan.Plan`, each task as soon as its upstream is done.
+
+How work is placed:
+
+* a sync task without retries, under ``executor="thread"``, runs entirely on one of a fixed set
+  of worker threads. Each worker thread is entered once (one ``anyio.to_thread.run_sync`` hop for
+  the whole run) and loops over a thread-safe ready queue; when it finishes a task it marks the
+  downstream tasks itself and queues those that became ready. The event loop is only woken for
+  work that belongs to it. This is what makes small sync tasks cheap: a thread hop per task costs
+  about as much as a no-op task itself, many times over.
+* everything else runs in a coroutine on the event loop, started through antflow's
+  :class:`~antflow.AsyncExecutor` (capacity ``max_workers``): ``async def`` tasks, sync tasks
+  under ``executor="process"`` (``anyio.to_process.run_sync``) and sync tasks with retries (each
+  attempt is handed to the worker threads and awaited). Retries are antflow's
+  :class:`~antflow._retry.RetryPolicy`, the one retry mechanism.
+
+Guarantees: a task starts only after all its upstream tasks finished, and without waiting for
+anything else. On the first failure (after retries) nothing new starts, what is running is waited
+for, and that failure's exception is raised unchanged. If the run is cancelled from outside (a
+cancel scope, ``KeyboardInterrupt``), running coroutines are cancelled, queued tasks are dropped,
+running sync calls are waited for (threads cannot be interrupted), and no thread or task is left
+behind.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import anyio.from_thread
+import anyio.to_process
+import anyio.to_thread
+
+from antflow import AsyncExecutor
+
+from . import _logging
+from ._plan import Plan
+from ._state import StateManager
+from ._task import Task
+
+__all__ = ["RunResult", "default_max_workers", "run_plan"]
+
+EXECUTORS = ("thread", "process")
+
+_STOP = object()  # tells a worker thread to return
+_MISSING = object()
+
+
+class RunResult(dict[str, Any]):
+    """``{task name: result}`` for every task of a run, plus which tasks were skipped.
+
+    A plain ``dict`` in every other respect. A skipped task's result is ``None``.
+    """
+
+    skipped: frozenset[str]
+
+    def __init__(self, values: dict[str, Any], skipped: frozenset[str]) -> None:
+        super().__init__(values)
+        self.skipped = skipped
+
+
+def default_max_workers(executor: str) -> int:
+    """``max_workers`` when none is given: ThreadPoolExecutor's default for threads, the CPU
+    count for processes."""
+    cpus = os.cpu_count() or 1
+    return cpus if executor == "process" else min(32, cpus + 4)
+
+
+def check_executor(executor: object) -> str:
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor must be 'thread' or 'process', got {executor!r}")
+    return str(executor)
+
+
+def check_max_workers(max_workers: object) -> int | None:
+    if max_workers is None:
+        return None
+    if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
+        raise ValueError(
+            f"max_workers must be an int >= 1 (tasks running at the same time) or None for the "
+            f"default, got {max_workers!r}"
+        )
+    return max_workers
+
+
+async def run_plan(
+    plan: Plan,
+    executor: str,
+    max_workers: int | None,
+    state: StateManager | None,
+) -> RunResult:
+    """Run every task of ``plan``; see the module docstring for the guarantees."""
+    workers = max_workers if max_workers is not None else default_max_workers(executor)
+    run = _Run(plan, executor, workers, state)
+    return await run.main()
+
+
+class _ThreadJob:
+    """One attempt of a retried sync task, handed to a worker thread and awaited on the loop."""
+
+    __slots__ = ("args", "cancelled", "done", "error", "func", "kwargs", "result")
+
+    def __init__(self, func: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]) -> None:
+        self.func = func
+        self.args = args
+        self.kwargs = kwargs
+        self.done = anyio.Event()
+        self.cancelled = False
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.result = self.func(*self.args, **self.kwargs)
+        except BaseException as exc:
+            self.error = exc
+
+
+class _Run:
+    """One run of a plan. Shared between the event loop and the worker threads under ``lock``."""
+
+    def __init__(self, plan: Plan, executor: str, workers: int, state: StateManager | None) -> None:
+        self.plan = plan
+        self.executor_kind = executor
+        self.workers = workers
+        self.state = state
+        self.state_prefix = f"flowkit:{plan.name}:"
+        n = len(plan.tasks)
+        self.tasks = plan.tasks
+        self.upstream = plan.upstream
+        self.downstream = plan.downstream
+        self.inject = plan.inject
+        self.results: list[Any] = [None] * n
+        self.skipped: set[int] = set()
+        self.waiting = [len(row) for row in plan.upstream]
+        # Which tasks run wholly on a worker thread; the others run in coroutines on the loop.
+        self.on_thread = [
+            executor == "thread" and not t.is_async and t.retries == 0 for t in plan.tasks
+        ]
+        self.lock = threading.Lock()
+        self.remaining = n  # tasks not finished
+        self.pending = 0  # tasks made ready (queued or running) and not finished or dropped
+        self.failure: BaseException | None = None
+        self.stopping = False  # cancelled from outside: drop whatever is queued
+        self.inbox: list[Any] = []  # for the loop: task indices to start, or finished jobs
+        self.notified = False  # the loop has been woken for the inbox and has not emptied it
+        self.wake = anyio.Event()
+        self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self.async_executor: AsyncExecutor | None = None
+        self.process_limiter: anyio.CapacityLimiter | None = None
+        self.log = _logging.run_logger()
+
+    # -- the event loop side -----------------------------------------------------------------
+
+    async def main(self) -> RunResult:
+        plan, log = self.plan, self.log
+        n_sync = sum(1 for t in plan.tasks if not t.is_async)
+        n_threads = min(self.workers, n_sync) if self.executor_kind == "thread" else 0
+        if self.executor_kind == "process" and n_sync:
+            self.process_limiter = anyio.CapacityLimiter(self.workers)
+        if log is not None:
+            log.system(f"run of {plan.name!r} started: {len(plan.tasks)} tasks", dag=plan.name)
+        thread_limiter = anyio.CapacityLimiter(max(1, n_threads))
+        try:
+            async with anyio.create_task_group() as tg, AsyncExecutor(self.workers) as ex:
+                self.async_executor = ex
+                for _ in range(n_threads):
+                    tg.start_soon(self._host_thread, thread_limiter)
+                try:
+                    roots = [i for i, row in enumerate(plan.upstream) if not row]
+                    with self.lock:
+                        self.pending += len(roots)
+                        done = self.remaining == 0
+                    self._dispatch(roots, in_loop=True)
+                    while not done:
+                        with self.lock:
+                            items, self.inbox = self.inbox, []
+                            self.notified = False
+                            done = self.remaining == 0 or (
+                                self.failure is not None and self.pending == 0
+                            )
+                        if items:
+                            self._handle_inbox(items)
+                            done = False  # look again: handling may have finished tasks
+                        elif not done:
+                            await self.wake.wait()
+                            self.wake = anyio.Event()
+                finally:
+                    self.stopping = True
+                    for _ in range(n_threads):
+                        self.queue.put(_STOP)
+        except BaseException:
+            if log is not None and self.failure is None:
+                log.warning(f"run of {plan.name!r} cancelled", dag=plan.name)
+            raise
+        if self.failure is not None:
+            failure = self.failure
+            if log is not None:
+                log.error(f"run of {plan.name!r} failed: {failure!r}", dag=plan.name)
+            raise failure
+        if log is not None:
+            log.success(
+                f"run of {plan.name!r} finished: {len(plan.tasks)} tasks, "
+                f"{len(self.skipped)} skipped",
+                dag=plan.name,
+            )
+        names = plan.names
+        return RunResult(
+            {names[i]: self.results[i] for i in plan.order},
+            frozenset(names[i] for i in self.skipped),
+        )
+
+    def _handle_inbox(self, items: list[Any]) -> None:
+        ex = self.async_executor
+        assert ex is not None
+        for item in items:
+            if type(item) is int:
+                ex.submit(self._run_on_loop, item)
+            else:
+                item.done.set()
+
+    def _wake_loop(self) -> None:
+        self.wake.set()
+
+    async def _run_on_loop(self, i: int) -> None:
+        t = self.tasks[i]
+        if self.failure is not None or self.stopping:
+            self._drop(i, in_loop=True)
+            return
+        try:
+            args, kwargs = self._arguments(i)
+            if t.when is not None and not t.when(*self._upstream_results(i)):
+                self._finish(i, None, skipped=True, in_loop=True)
+                return
+            cached = self._cached(i)
+            if cached is not _MISSING:
+                self._finish(i, cached, skipped=False, in_loop=True)
+                return
+            if self.log is not None:
+                self.log.debug(f"task {t.name!r} started", task=t.name, dag=self.plan.name)
+            result = await t.policy.call(self._attempt_factory(i, t, args, kwargs))
+            self._store(i, result)
+        except Exception as exc:
+            self._fail(i, exc, in_loop=True)
+            return
+        except BaseException:
+            self._drop(i, in_loop=True)  # cancelled from outside: the run is ending anyway
+            raise
+        self._finish(i, result, skipped=False, in_loop=True)
+
+    def _attempt_factory(
+        self, i: int, t: Task, args: list[Any], kwargs: dict[str, Any]
+    ) -> Callable[[], Any]:
+        attempts = 0
+        log = self.log
+
+        async def attempt() -> Any:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1 and log is not None:
+                log.warning(f"task {t.name!r}: attempt {attempts}", task=t.name, dag=self.plan.name)
+            if t.is_async:
+                return await t.func(*args, **kwargs)
+            if self.executor_kind == "process":
+                return await anyio.to_process.run_sync(
+                    _call_task, t, args, kwargs, limiter=self.process_limiter
+                )
+            job = _ThreadJob(t.func, args, kwargs)
+            self.queue.put(job)
+            try:
+                await job.done.wait()
+            except BaseException:
+                job.cancelled = True
+                raise
+            if job.error is not None:
+                raise job.error
+            return job.result
+
+        return attempt
+
+    # -- the worker threads ------------------------------------------------------------------
+
+    async def _host_thread(self, limiter: anyio.CapacityLimiter) -> None:
+        await anyio.to_thread.run_sync(self._thread_loop, limiter=limiter)
+
+    def _thread_loop(self) -> None:
+        get = self.queue.get
+        while True:
+            item = get()
+            if item is _STOP:
+                return
+            if type(item) is int:
+                self._run_on_thread(item)
+            elif not item.cancelled and not self.stopping:
+                item.run()
+                self._post(item)
+
+    def _run_on_thread(self, i: int) -> None:
+        if self.failure is not None or self.stopping:
+            self._drop(i, in_loop=False)
+            return
+        t = self.tasks[i]
+        try:
+            args, kwargs = self._arguments(i)
+            if t.when is not None and not t.when(*self._upstream_results(i)):
+                self._finish(i, None, skipped=True, in_loop=False)
+                return
+            result = self._cached(i)
+            if result is _MISSING:
+                if self.log is not None:
+                    self.log.debug(f"task {t.name!r} started", task=t.name, dag=self.plan.name)
+                result = t.func(*args, **kwargs)
+                self._store(i, result)
+        except BaseException as exc:
+            self._fail(i, exc, in_loop=False)
+            return
+        self._finish(i, result, skipped=False, in_loop=False)
+
+    def _post(self, item: Any) -> None:
+        """From a worker thread: hand ``item`` to the loop, waking it unless already woken."""
+        with self.lock:
+            self.inbox.append(item)
+            if self.notified:
+                return
+            self.notified = True
+        anyio.from_thread.run_sync(self._wake_loop)
+
+    # -- either side -------------------------------------------------------------------------
+
+    def _upstream_results(self, i: int) -> list[Any]:
+        results = self.results
+        return [results[j] for j in self.upstream[i]]
+
+    def _arguments(self, i: int) -> tuple[list[Any], dict[str, Any]]:
+        inject = self.inject[i]
+        if inject is None:
+            return self._upstream_results(i), {}
+        results = self.results
+        return [], {name: results[j] for name, j in inject}
+
+    def _cached(self, i: int) -> Any:
+        if self.state is None:
+            return _MISSING
+        return self.state.get(self.state_prefix + self.tasks[i].name, _MISSING)
+
+    def _store(self, i: int, result: Any) -> None:
+        if self.state is not None:
+            self.state.set(self.state_prefix + self.tasks[i].name, result)
+
+    def _finish(self, i: int, result: Any, skipped: bool, in_loop: bool) -> None:
+        ready: list[int] = []
+        with self.lock:
+            self.results[i] = result
+            if skipped:
+                self.skipped.add(i)
+            self.remaining -= 1
+            self.pending -= 1
+            if self.failure is None and not self.stopping:
+                waiting = self.waiting
+                for d in self.downstream[i]:
+                    w = waiting[d] - 1
+                    waiting[d] = w
+                    if w == 0:
+                        ready.append(d)
+                self.pending += len(ready)
+            done = self.remaining == 0 or (self.failure is not None and self.pending == 0)
+        log = self.log
+        if log is not None:
+            name = self.tasks[i].name
+            if skipped:
+                log.info(f"task {name!r} skipped: its condition is false", task=name)
+            else:
+                log.debug(f"task {name!r} finished", task=name, dag=self.plan.name)
+        if ready:
+            self._dispatch(ready, in_loop)
+        if done:
+            self._signal_done(in_loop)
+
+    def _fail(self, i: int, exc: BaseException, in_loop: bool) -> None:
+        with self.lock:
+            first = self.failure is None
+            if first:
+                self.failure = exc
+            self.pending -= 1
+            done = self.pending == 0
+        if first and self.log is not None:
+            name = self.tasks[i].name
+            self.log.error(f"task {name!r} failed: {exc!r}", task=name, dag=self.plan.name)
+        if done:
+            self._signal_done(in_loop)
+
+    def _drop(self, i: int, in_loop: bool) -> None:
+        """Account for task ``i`` made ready but never started (a failure or cancellation)."""
+        with self.lock:
+            self.pending -= 1
+            done = self.pending == 0
+        if done:
+            self._signal_done(in_loop)
+
+    def _signal_done(self, in_loop: bool) -> None:
+        if in_loop:
+            self.wake.set()
+        elif not self.stopping:
+            self._post_wake()
+
+    def _post_wake(self) -> None:
+        with self.lock:
+            if self.notified:
+                return
+            self.notified = True
+        anyio.from_thread.run_sync(self._wake_loop)
+
+    def _dispatch(self, ready: list[int], in_loop: bool) -> None:
+        on_thread = self.on_thread
+        put = self.queue.put
+        to_loop: list[int] = []
+        for i in ready:
+            if on_thread[i]:
+                put(i)
+            else:
+                to_loop.append(i)
+        if not to_loop:
+            return
+        if in_loop:
+            self._handle_inbox(to_loop)
+            return
+        with self.lock:
+            self.inbox.extend(to_loop)
+            if self.notified:
+                return
+            self.notified = True
+        anyio.from_thread.run_sync(self._wake_loop)
+
+
+def _call_task(t: Task, args: list[Any], kwargs: dict[str, Any]) -> Any:
+    """In a worker process: call the task's function."""
+    return t.func(*args, **kwargs)

@@ -1,0 +1,224 @@
+"""Task: a function plus how to run it (retries, condition), and the ``>>`` links between tasks."""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import math
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Union, overload
+
+from antflow._retry import RetryPolicy
+
+__all__ = ["Task", "task"]
+
+_Linkable = Union["Task", Sequence["Task"]]
+
+
+class Task:
+    """A unit of work in a workflow: a function (sync or ``async def``) and how to run it.
+
+    A ``Task`` is still callable like its function: ``extract()`` calls the function directly,
+    without retries or condition. Every ``Task`` registers itself on creation (see
+    :meth:`registry` and :meth:`clear_registry`); ``DAG()`` without ``tasks=`` runs the registered
+    tasks.
+
+    Args:
+        func: The function. Sync functions run on worker threads (or processes); ``async def``
+            functions run on the event loop.
+        retries: Extra attempts after a failure (``retries + 1`` calls at most). Only
+            :class:`Exception` is retried.
+        delay: Seconds to wait before the first retry.
+        backoff: Factor by which each later wait grows (at least 1). Waits get random jitter of
+            up to ``delay / 2`` (stamina's exponential backoff, the one retry mechanism shared
+            with antflow).
+        when: Condition on the upstream results, called with them positionally in the order of
+            the upstream links (with no argument for a task without upstream). When it returns a
+            false value the task is skipped: its function is not called, its result is ``None``
+            and the run reports it in ``results.skipped``.
+
+    Raises:
+        TypeError / ValueError: at construction, for a non-callable ``func`` or ``when``, or an
+            out-of-range ``retries``, ``delay`` or ``backoff``.
+    """
+
+    _registry: ClassVar[list[Task]] = []
+
+    __slots__ = (
+        "__dict__",
+        "__weakref__",
+        "backoff",
+        "delay",
+        "downstream",
+        "func",
+        "is_async",
+        "name",
+        "policy",
+        "retries",
+        "upstream",
+        "when",
+    )
+
+    def __init__(
+        self,
+        func: Callable[..., Any],
+        *,
+        retries: int = 0,
+        delay: float = 1.0,
+        backoff: float = 2.0,
+        when: Callable[..., bool] | None = None,
+    ) -> None:
+        if not callable(func):
+            raise TypeError(f"Task needs a function, got {func!r}")
+        _check_options(retries, delay, backoff, when)
+        self.func = func
+        self.name: str = getattr(func, "__name__", None) or type(func).__name__
+        self.retries = retries
+        self.delay = float(delay)
+        self.backoff = float(backoff)
+        self.when = when
+        self.policy = RetryPolicy(attempts=retries + 1, wait_initial=delay, wait_exp_base=backoff)
+        self.is_async = _is_async_callable(func)
+        #: Tasks this one depends on, in the order they were linked.
+        self.upstream: list[Task] = []
+        #: Tasks that depend on this one, in the order they were linked.
+        self.downstream: list[Task] = []
+        functools.update_wrapper(self, func)
+        Task._registry.append(self)
+
+    # -- registry ----------------------------------------------------------------------------
+
+    @classmethod
+    def registry(cls) -> list[Task]:
+        """Every task created since the last :meth:`clear_registry`, in creation order."""
+        return list(cls._registry)
+
+    @classmethod
+    def clear_registry(cls) -> None:
+        """Forget every registered task (links between existing tasks are left as they are)."""
+        cls._registry.clear()
+
+    # -- calling -----------------------------------------------------------------------------
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the function directly (no retries, no condition)."""
+        return self.func(*args, **kwargs)
+
+    def __repr__(self) -> str:
+        return f"<Task {self.name}>"
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled by reference (module + qualified name), like a function: a worker process
+        # imports the module and finds the same task there.
+        return (_load_task, (self.func.__module__, self.func.__qualname__))
+
+    # -- links -------------------------------------------------------------------------------
+
+    @overload
+    def __rshift__(self, other: Task) -> Task: ...
+    @overload
+    def __rshift__(self, other: Sequence[Task]) -> list[Task]: ...
+    def __rshift__(self, other: _Linkable) -> Task | list[Task]:
+        """``a >> b``: ``b`` depends on ``a``; ``a >> [b, c]`` fans out. Returns the right side."""
+        targets = _as_tasks(other, "the right side of >>")
+        for target in targets:
+            _link(self, target)
+        return other if isinstance(other, Task) else targets
+
+    def __rrshift__(self, other: Sequence[Task]) -> Task:
+        """``[a, b] >> c`` makes ``c`` depend on ``a`` then ``b`` (fan-in). Returns ``c``."""
+        for source in _as_tasks(other, "the left side of >>"):
+            _link(source, self)
+        return self
+
+
+@overload
+def task(func: Callable[..., Any], /) -> Task: ...
+@overload
+def task(
+    *,
+    retries: int = 0,
+    delay: float = 1.0,
+    backoff: float = 2.0,
+    when: Callable[..., bool] | None = None,
+) -> Callable[[Callable[..., Any]], Task]: ...
+def task(
+    func: Callable[..., Any] | None = None,
+    /,
+    *,
+    retries: int = 0,
+    delay: float = 1.0,
+    backoff: float = 2.0,
+    when: Callable[..., bool] | None = None,
+) -> Task | Callable[[Callable[..., Any]], Task]:
+    """Turn a function into a :class:`Task`: ``@task()`` (as documented) or bare ``@task``.
+
+    The arguments are validated at once, so a bad ``retries``, ``delay``, ``backoff`` or
+    ``when`` fails where the decorator is written, not when the workflow runs.
+    """
+    _check_options(retries, delay, backoff, when)
+
+    def decorate(fn: Callable[..., Any]) -> Task:
+        return Task(fn, retries=retries, delay=delay, backoff=backoff, when=when)
+
+    return decorate if func is None else decorate(func)
+
+
+def _check_options(
+    retries: int, delay: float, backoff: float, when: Callable[..., bool] | None
+) -> None:
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise ValueError(f"retries must be an int >= 0 (extra attempts), got {retries!r}")
+    if not _is_finite_number(delay) or delay < 0:
+        raise ValueError(f"delay must be a finite number of seconds >= 0, got {delay!r}")
+    if not _is_finite_number(backoff) or backoff < 1:
+        raise ValueError(
+            f"backoff must be a finite number >= 1 (the factor each retry wait grows by; "
+            f"1 keeps the waits constant), got {backoff!r}"
+        )
+    if when is not None and not callable(when):
+        raise TypeError(f"when must be a callable returning a bool, or None; got {when!r}")
+
+
+def _link(source: Task, target: Task) -> None:
+    if target not in source.downstream:
+        source.downstream.append(target)
+    if source not in target.upstream:
+        target.upstream.append(source)
+
+
+def _as_tasks(value: object, where: str) -> list[Task]:
+    if isinstance(value, Task):
+        return [value]
+    if isinstance(value, (list, tuple)):
+        tasks = list(value)
+        for item in tasks:
+            if not isinstance(item, Task):
+                raise TypeError(
+                    f"{where} must hold tasks (functions decorated with @task()), got {item!r}"
+                )
+        return tasks
+    raise TypeError(f"{where} must be a task or a list of tasks, got {value!r}")
+
+
+def _is_async_callable(func: object) -> bool:
+    while isinstance(func, functools.partial):
+        func = func.func
+    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
+        getattr(func, "__call__", None)  # noqa: B004
+    )
+
+
+def _is_finite_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _load_task(module: str, qualname: str) -> Task:
+    """Find a task by module and qualified name (how tasks travel to worker processes)."""
+    obj: Any = importlib.import_module(module)
+    for part in qualname.split("."):
+        obj = getattr(obj, part)
+    if not isinstance(obj, Task):
+        raise TypeError(f"{module}.{qualname} is {obj!r}, not a Task")
+    return obj

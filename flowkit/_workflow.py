@@ -1,0 +1,72 @@
+"""What DAG and Flow share around a run: the sync entry point and the process-executor check."""
+
+from __future__ import annotations
+
+import functools
+import pickle
+from typing import Any
+
+import anyio
+
+from ._plan import Plan
+from ._scheduler import RunResult, run_plan
+from ._state import StateManager
+from ._task import _load_task
+from .exceptions import TaskNotPicklableError
+
+__all__ = ["BACKENDS", "check_process_ready", "run_sync"]
+
+BACKENDS = ("asyncio", "trio")
+
+
+def run_sync(
+    plan: Plan,
+    executor: str,
+    max_workers: int | None,
+    state: StateManager | None,
+    backend: str,
+    backend_options: dict[str, Any] | None,
+) -> RunResult:
+    """Run ``plan`` in a fresh event loop of ``backend``."""
+    if backend not in BACKENDS:
+        raise ValueError(f"backend must be 'asyncio' or 'trio', got {backend!r}")
+    return anyio.run(
+        functools.partial(run_plan, plan, executor, max_workers, state),
+        backend=backend,
+        backend_options=backend_options,
+    )
+
+
+def check_process_ready(plan: Plan) -> None:
+    """Check that every sync task can be found again by a worker process.
+
+    Raises:
+        TaskNotPicklableError: a sync task's function is not reachable at module level (a
+            lambda, a nested function, or one whose module name no longer leads to the task).
+    """
+    for t in plan.tasks:
+        if t.is_async:
+            continue
+        module = getattr(t.func, "__module__", None)
+        qualname = getattr(t.func, "__qualname__", None)
+        problem = None
+        if not module or not qualname or "<" in qualname:
+            problem = f"its function is {qualname or t.func!r}, not defined at module level"
+        else:
+            try:
+                found = _load_task(module, qualname)
+            except Exception as exc:
+                problem = f"{module}.{qualname} does not lead back to it ({exc})"
+            else:
+                if found is not t:
+                    problem = f"{module}.{qualname} is another task"
+        if problem is None:
+            try:
+                pickle.dumps(t)
+            except Exception as exc:
+                problem = f"it cannot be pickled ({exc})"
+        if problem is not None:
+            raise TaskNotPicklableError(
+                f"task {t.name!r} cannot run with executor='process': {problem}; define it with "
+                "@task() at the top level of a module, or use executor='thread'"
+            )
