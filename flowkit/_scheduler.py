@@ -242,7 +242,10 @@ class _Run:
                 return
             if self.log is not None:
                 self.log.debug(f"task {t.name!r} started", task=t.name, dag=self.plan.name)
-            result = await t.policy.call(self._attempt_factory(i, t, args, kwargs))
+            if t.is_async and t.retries == 0:  # the common case, without the retry machinery
+                result = await t.func(*args, **kwargs)
+            else:
+                result = await t.policy.call(self._attempt_factory(i, t, args, kwargs))
             self._store(i, result)
         except Exception as exc:
             self._fail(i, exc, in_loop=True)
