@@ -397,7 +397,14 @@ class Pipeline:
             await self.shutdown()
         finally:
             self._owner = None
-        return await owner.__aexit__(exc_type, exc, tb)
+        if exc_type is None:
+            return await owner.__aexit__(None, None, None)
+        # The body raised (or was cancelled): everything is shut down, so let the body's own
+        # exception propagate unchanged. Handing it to the task group would wrap it in an
+        # ExceptionGroup (the same rule as AsyncExecutor.__aexit__).
+        owner.cancel_scope.cancel()
+        await owner.__aexit__(None, None, None)
+        return None
 
     # -- internals ---------------------------------------------------------------------------
 

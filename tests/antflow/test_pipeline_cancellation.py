@@ -157,3 +157,13 @@ async def test_error_in_input_propagates_and_stops_workers() -> None:
             async for _ in results:
                 pass
     assert all_stopped(pipeline)
+
+
+async def test_an_exception_in_the_async_with_body_propagates_unwrapped() -> None:
+    async def identity(x: int) -> int:
+        return x
+
+    with pytest.raises(ValueError, match="body"):
+        async with Pipeline(stages=[Stage(name="S", workers=2, tasks=[identity])]) as pipeline:
+            await pipeline.run(range(3))
+            raise ValueError("body")
