@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from ._plan import Plan, compile_plan, render_mermaid, render_text
-from ._scheduler import RunResult, check_executor, check_max_workers, run_plan
+from ._scheduler import RunResult, check_max_workers, run_plan
 from ._state import StateManager
 from ._task import Task
-from ._workflow import check_process_ready, run_sync
+from ._workflow import prepare_plan, run_sync
 
 __all__ = ["Flow"]
 
@@ -129,13 +129,7 @@ class Flow:
         self._last_is_branch = branch
 
     def _prepare(self, executor: str, state: StateManager | None) -> Plan:
-        check_executor(executor)
-        if state is not None and not isinstance(state, StateManager):
-            raise TypeError(f"state must be a StateManager or None, got {state!r}")
-        plan = self.plan()
-        if executor == "process":
-            check_process_ready(plan)
-        return plan
+        return prepare_plan(self.plan, executor, state)
 
     def __repr__(self) -> str:
         return f"Flow({self.name!r}, {len(self.tasks)} tasks)"

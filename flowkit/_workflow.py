@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import functools
 import pickle
+from collections.abc import Callable
 from typing import Any
 
 import anyio
 
 from ._plan import Plan
-from ._scheduler import RunResult, run_plan
+from ._scheduler import RunResult, check_executor, run_plan
 from ._state import StateManager
 from ._task import _load_task
 from .exceptions import TaskNotPicklableError
@@ -35,6 +36,17 @@ def run_sync(
         backend=backend,
         backend_options=backend_options,
     )
+
+
+def prepare_plan(make_plan: Callable[[], Plan], executor: str, state: StateManager | None) -> Plan:
+    """Check a run's arguments, then build the workflow's plan (shared by DAG and Flow)."""
+    check_executor(executor)
+    if state is not None and not isinstance(state, StateManager):
+        raise TypeError(f"state must be a StateManager or None, got {state!r}")
+    plan = make_plan()
+    if executor == "process":
+        check_process_ready(plan)
+    return plan
 
 
 def check_process_ready(plan: Plan) -> None:
