@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 from anyio import WouldBlock
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
-
-from ._streams import receive
 
 __all__ = ["Envelope", "Inbox"]
 
@@ -27,13 +26,18 @@ class Envelope:
         self.priority = priority
 
 
-@dataclass(order=True)
+_Abandoned = Callable[["Envelope"], None]
+
+
 class _Waiter:
-    priority: int
-    arrival: int
-    event: anyio.Event = field(compare=False)
-    granted: bool = field(default=False, compare=False)
-    abandoned: bool = field(default=False, compare=False)
+    """A sender waiting for room with its item; its heap entry is ``(priority, arrival, self)``."""
+
+    __slots__ = ("admitted", "envelope", "event")
+
+    def __init__(self, envelope: Envelope) -> None:
+        self.envelope = envelope
+        self.event = anyio.Event()
+        self.admitted = False
 
 
 class Inbox:
@@ -41,12 +45,13 @@ class Inbox:
 
     The buffer is a memory object stream, so the queue never holds more than ``capacity`` items
     and items leave it in the order they entered. When it is full, senders wait in a heap
-    ordered by ``(priority, arrival)``: each item a worker takes frees one slot, which is granted
-    to the waiting sender with the lowest priority value (the earliest among equals). While any
-    sender waits or holds a grant, newcomers queue behind instead of taking the freed slot.
+    ordered by ``(priority, arrival)``. Each item a worker takes frees one slot, and that worker
+    moves the item of the waiting sender with the lowest priority value (the earliest among
+    equals) into it at once, then wakes that sender (as anyio's own streams hand items over).
+    While any sender waits, newcomers queue behind it instead of taking a free slot.
     """
 
-    __slots__ = ("_arrivals", "_granted", "receive_stream", "send_stream", "waiting")
+    __slots__ = ("_arrivals", "receive_stream", "send_stream", "waiting")
 
     def __init__(self, capacity: int) -> None:
         self.send_stream: MemoryObjectSendStream[Envelope]
@@ -54,8 +59,7 @@ class Inbox:
         self.send_stream, self.receive_stream = anyio.create_memory_object_stream[Envelope](
             capacity
         )
-        self.waiting: list[_Waiter] = []  # senders waiting for room, a heap
-        self._granted = 0
+        self.waiting: list[tuple[int, int, _Waiter]] = []  # senders waiting, a heap
         self._arrivals = 0
 
     def size(self) -> int:
@@ -64,7 +68,7 @@ class Inbox:
 
     def put_nowait(self, envelope: Envelope) -> bool:
         """Enqueue ``envelope`` if there is free room and nobody waits for it; else False."""
-        if self.waiting or self._granted:
+        if self.waiting:
             return False
         try:
             self.send_stream.send_nowait(envelope)
@@ -72,59 +76,62 @@ class Inbox:
             return False
         return True
 
-    async def put(self, envelope: Envelope) -> None:
+    async def put(self, envelope: Envelope, abandoned: _Abandoned | None = None) -> None:
         """Enqueue ``envelope``, waiting (by priority) while the buffer is full."""
+        if not self.put_nowait(envelope):
+            await self.wait_to_put(envelope, abandoned)
+
+    async def wait_to_put(self, envelope: Envelope, abandoned: _Abandoned | None = None) -> None:
+        """:meth:`put` for a caller whose :meth:`put_nowait` just returned False.
+
+        Saves trying the stream again: a failed ``send_nowait`` raises ``WouldBlock``, and
+        raising costs more than anything else on the feeding path.
+
+        If the wait is cancelled, the cancellation propagates. An item a worker had already
+        moved in stays queued (it will be processed, as with anyio's ``send()``); otherwise the
+        item was not queued, and ``abandoned(envelope)`` is called to say so.
+        """
+        # Yield once before parking: the workers usually make room meanwhile, and a yield
+        # costs far less than parking on an event and being woken.
+        try:
+            await anyio.lowlevel.checkpoint()
+        except BaseException:
+            if abandoned is not None:
+                abandoned(envelope)
+            raise
         if self.put_nowait(envelope):
             return
         self._arrivals += 1
-        waiter = _Waiter(envelope.priority, self._arrivals, anyio.Event())
-        heapq.heappush(self.waiting, waiter)
+        waiter = _Waiter(envelope)
+        entry = (envelope.priority, self._arrivals, waiter)
+        heapq.heappush(self.waiting, entry)
         try:
             await waiter.event.wait()
         except BaseException:
-            if waiter.granted:
-                self._granted -= 1
-                self._grant_free_slots()  # pass the reserved slot on
-            else:
-                waiter.abandoned = True
+            if not waiter.admitted:  # leave no trace: newcomers must not queue behind it
+                self.waiting.remove(entry)
+                heapq.heapify(self.waiting)
+                if abandoned is not None:
+                    abandoned(envelope)
             raise
-        self._granted -= 1
-        self.send_stream.send_nowait(envelope)
-        if self.waiting:
-            self._grant_free_slots()  # the item may have gone straight to a waiting worker
 
-    async def get(self) -> Envelope:
-        """Take the oldest buffered item, waiting if none.
+    def admit_waiting(self) -> None:
+        """After taking an item from ``receive_stream`` directly: move waiting items in.
 
-        Raises:
-            anyio.EndOfStream: the inbox is closed and empty.
-        """
-        envelope = await receive(self.receive_stream)
-        if self.waiting:
-            self._grant_free_slots()
-        return envelope
-
-    def grant_free_slots(self) -> None:
-        """After taking an item from ``receive_stream`` directly: let waiting senders in."""
-        if self.waiting:
-            self._grant_free_slots()
-
-    def _grant_free_slots(self) -> None:
-        """Reserve each free buffer slot for the next waiting sender, lowest priority first.
-
-        A slot is free when neither an item nor a grant holds it, so every granted sender is
-        sure to find room for its ``send_nowait``.
+        Call it when :attr:`waiting` is not empty. Moves in as many waiting items as there is
+        room for (normally the one slot just freed), lowest priority value first.
         """
         waiting = self.waiting
-        stats = self.send_stream.statistics()
-        free = stats.max_buffer_size - stats.current_buffer_used - self._granted
-        while waiting and free > 0:
-            waiter = heapq.heappop(waiting)
-            if not waiter.abandoned:
-                waiter.granted = True
-                self._granted += 1
-                free -= 1
-                waiter.event.set()
+        send_nowait = self.send_stream.send_nowait
+        while waiting:
+            waiter = waiting[0][2]
+            try:
+                send_nowait(waiter.envelope)
+            except WouldBlock:
+                return
+            heapq.heappop(waiting)
+            waiter.admitted = True
+            waiter.event.set()
 
     def close(self) -> None:
         """No more puts: workers drain what is buffered, then get ``EndOfStream``."""

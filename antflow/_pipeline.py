@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
 from types import TracebackType
@@ -21,6 +22,8 @@ from ._tracker import StatusTracker
 from .exceptions import PipelineError
 
 __all__ = ["Pipeline", "PipelineBuilder"]
+
+_BY_SEQUENCE = operator.attrgetter("sequence")
 
 _Self = TypeVar("_Self", bound="Pipeline")
 
@@ -143,7 +146,7 @@ class Pipeline:
         """
         if self._state is None:
             return []
-        return sorted(self._state.results, key=_by_sequence)
+        return sorted(self._state.results, key=_BY_SEQUENCE)
 
     @property
     def is_running(self) -> bool:
@@ -240,7 +243,7 @@ class Pipeline:
             self._active = False
         if error is not None:
             raise error
-        state.results.sort(key=_by_sequence)
+        state.results.sort(key=_BY_SEQUENCE)
         return list(state.results)
 
     async def stream(
@@ -488,10 +491,6 @@ class PipelineBuilder:
     async def run(self, items: Iterable[Any] | AsyncIterable[Any]) -> list[PipelineResult]:
         """``await self.build().run(items)``."""
         return await self.build().run(items)
-
-
-def _by_sequence(result: PipelineResult) -> int:
-    return result.sequence
 
 
 def _check_priority(priority: object) -> None:

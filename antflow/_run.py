@@ -6,6 +6,7 @@ from collections.abc import AsyncIterable, Iterable, Sequence
 from typing import Any
 
 import anyio
+from anyio import WouldBlock
 from anyio.abc import TaskStatus
 from anyio.streams.memory import MemoryObjectSendStream
 
@@ -164,15 +165,36 @@ class RunState:
         """Feed ``items`` to ``runner``'s stage one by one, lazily, waiting while it is full."""
         if isinstance(items, AsyncIterable):
             async for raw in items:
-                envelope = self._envelope(raw, priority)
-                await runner.enqueue(envelope)
-        else:
-            quiet = self.tracker is None
-            put_nowait = runner.inbox.put_nowait
+                await runner.enqueue(self._envelope(raw, priority), self.unfeed)
+        elif self.tracker is not None:
             for raw in items:
-                envelope = self._envelope(raw, priority)
-                if not (quiet and put_nowait(envelope)):
-                    await runner.enqueue(envelope)
+                await runner.enqueue(self._envelope(raw, priority), self.unfeed)
+        else:
+            # The hot path of run(): no tracker to tell, so try the queue without awaiting
+            # (Inbox.put_nowait, inlined).
+            inbox = runner.inbox
+            send_nowait = inbox.send_stream.send_nowait
+            for raw in items:
+                if type(raw) is dict:
+                    envelope = self._envelope(raw, priority)
+                else:
+                    sequence = self._sequence
+                    self._sequence = sequence + 1
+                    self.fed += 1
+                    self.in_flight += 1
+                    envelope = Envelope(sequence, raw, sequence, priority)
+                if inbox.waiting:
+                    await inbox.wait_to_put(envelope, self.unfeed)
+                    continue
+                try:
+                    send_nowait(envelope)
+                except WouldBlock:
+                    await inbox.wait_to_put(envelope, self.unfeed)
+
+    def unfeed(self, envelope: Envelope) -> None:
+        """Feeding ``envelope`` was cancelled before it entered a queue: it was never fed."""
+        self.fed -= 1
+        self._done_one()
 
     def _envelope(self, raw: Any, priority: int) -> Envelope:
         """Wrap a fed item; from here on it counts as in flight."""
@@ -207,7 +229,12 @@ class RunState:
 
     def _done_one(self) -> None:
         self.in_flight -= 1
-        if not self.in_flight and self._drained is not None:
+        if not self.in_flight:
+            self.drained()
+
+    def drained(self) -> None:
+        """``in_flight`` reached zero: wake :meth:`wait_drained`."""
+        if self._drained is not None:
             self._drained.set()
 
     # -- reading -----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio
 import anyio.lowlevel
 import anyio.to_thread
-from anyio import EndOfStream
+from anyio import EndOfStream, WouldBlock
 
 from ._inbox import Envelope, Inbox
 from ._records import FailedItem, PipelineResult
@@ -119,13 +119,23 @@ class StageRunner:
         self.tracker: StatusTracker | None = tracker
         self.task_events = tracker is not None and tracker.wants_task_events
 
-    async def enqueue(self, envelope: Envelope) -> None:
-        """Put the item in this stage's queue (waiting while full), reporting it queued."""
+    async def enqueue(
+        self, envelope: Envelope, abandoned: Callable[[Envelope], None] | None = None
+    ) -> None:
+        """Put the item in this stage's queue (waiting while full), reporting it queued.
+
+        If cancelled before the item entered the queue, calls ``abandoned(envelope)``.
+        """
         if self.tracker is not None:
-            await self.tracker.record(
-                StatusEvent(envelope.id, self.name, "queued", None, None, time.time())
-            )
-        await self.inbox.put(envelope)
+            try:
+                await self.tracker.record(
+                    StatusEvent(envelope.id, self.name, "queued", None, None, time.time())
+                )
+            except BaseException:
+                if abandoned is not None:
+                    abandoned(envelope)
+                raise
+        await self.inbox.put(envelope, abandoned)
 
     async def work(self, slot: WorkerSlot) -> None:
         """One worker: take items until the queue is closed and empty.
@@ -133,83 +143,144 @@ class StageRunner:
         Never raises for an item's failure: it is recorded and the worker takes the next item.
         """
         current_worker.set(slot)
-        inbox, run, tracker, stage = self.inbox, self.run, self.tracker, self.stage
-        stream = inbox.receive_stream
-        calls, per_stage = self.calls, self.per_stage
-        # Without tracking or callbacks, a task that succeeds at once needs none of the machinery.
-        quiet = tracker is None and stage.on_success is None and stage.skip_if is None
-        fast = quiet and not per_stage
-        last = self.index == len(run.runners) - 1
-        next_inbox = None if last else run.runners[self.index + 1].inbox
-        direct_delivery = last and run.output is None
-        monotonic = time.monotonic
+        stage = self.stage
         try:
-            while True:
-                slot.status = "idle"
-                try:
-                    envelope = await receive(stream)
-                except EndOfStream:
-                    return
-                if inbox.waiting:
-                    inbox.grant_free_slots()
-                slot.status = "busy"
-                slot.current_item_id = envelope.id
-                slot.since = started = monotonic()
-                skipped = False
-                try:
-                    if fast:
-                        value = envelope.value
-                        for call in calls:
-                            slot.current_task = call.name
-                            if call.plain:
-                                try:
-                                    value = await call.fn(value)
-                                except Exception as first:
-                                    value = await self._retry_task(call, value, first)
-                            else:
-                                value = await self._run_task(call, value, envelope, slot)
-                    else:
-                        if tracker is not None:
-                            await tracker.record(
-                                StatusEvent(
-                                    envelope.id,
-                                    self.name,
-                                    "in_progress",
-                                    slot.name,
-                                    slot.worker_id,
-                                    time.time(),
-                                )
-                            )
-                        if stage.skip_if is not None and self._skip(envelope):
-                            skipped = True
-                            value = envelope.value
-                            await anyio.lowlevel.checkpoint()  # a skip must still yield
-                        elif per_stage:
-                            value = await self._run_per_stage(envelope, slot)
-                        else:
-                            value = envelope.value
-                            for call in calls:
-                                slot.current_task = call.name
-                                value = await self._run_task(call, value, envelope, slot)
-                except _ItemFailed as failed:
-                    slot.failed += 1
-                    self._account(slot, started)
-                    await self._failed(envelope, slot, failed)
-                    continue
-                slot.processed += 1
-                slot.last_active = now = monotonic()
-                slot.total_time += now - started
-                slot.current_item_id = slot.current_task = slot.since = None
-                if not quiet:
-                    await self._succeeded(envelope, slot, value, skipped)
-                envelope.value = value
-                if direct_delivery:
-                    run.deliver(PipelineResult(envelope.id, value, envelope.sequence))
-                elif next_inbox is None or not (quiet and next_inbox.put_nowait(envelope)):
-                    await run.advance(self.index, envelope)
+            # Without tracking, callbacks or per-stage runs, an item needs none of the machinery.
+            if (
+                self.tracker is None
+                and stage.on_success is None
+                and stage.skip_if is None
+                and not self.per_stage
+            ):
+                await self._work_quiet(slot)
+            else:
+                await self._work_observed(slot)
         finally:
             slot.status = "stopped"
             slot.current_item_id = slot.current_task = slot.since = None
+
+    async def _work_quiet(self, slot: WorkerSlot) -> None:
+        """The worker loop when nothing observes items: the hot path, kept flat on purpose.
+
+        The slot is updated as in :meth:`_work_observed`, but what no other task can see is not
+        written: between two items taken without awaiting, no other task runs, so the slot is
+        marked idle (and cleared) only before the worker actually waits, and the clock read that
+        ends one item also starts the next.
+        """
+        inbox, run, calls = self.inbox, self.run, self.calls
+        stream = inbox.receive_stream
+        receive_nowait = stream.receive_nowait
+        last = self.index == len(run.runners) - 1
+        next_inbox = None if last else run.runners[self.index + 1].inbox
+        direct_delivery = last and run.output is None
+        results = run.results if direct_delivery and run.collect else None
+        monotonic = time.monotonic
+        now = monotonic()
+        while True:
+            # The fast path of _streams.receive, inlined: this loop is the pipeline's hot path.
+            try:
+                envelope = receive_nowait()
+            except WouldBlock:
+                slot.status = "idle"
+                slot.current_item_id = slot.current_task = slot.since = None
+                try:
+                    envelope = await stream.receive()
+                except EndOfStream:
+                    return
+                now = monotonic()
+            except EndOfStream:
+                return
+            if inbox.waiting:
+                inbox.admit_waiting()
+            slot.status = "busy"
+            slot.current_item_id = envelope.id
+            slot.since = started = now
+            value = envelope.value
+            try:
+                for call in calls:
+                    slot.current_task = call.name
+                    if call.plain:
+                        try:
+                            value = await call.fn(value)
+                        except Exception as first:
+                            value = await self._retry_task(call, value, first)
+                    else:
+                        value = await self._run_task(call, value, envelope, slot)
+            except _ItemFailed as failed:
+                slot.failed += 1
+                self._account(slot, started)
+                await self._failed(envelope, slot, failed)
+                now = monotonic()
+                continue
+            slot.processed += 1
+            slot.last_active = now = monotonic()
+            slot.total_time += now - started
+            if direct_delivery:
+                run.processed += 1
+                if results is not None:
+                    results.append(PipelineResult(envelope.id, value, envelope.sequence))
+                run.in_flight -= 1
+                if not run.in_flight:
+                    run.drained()
+                continue
+            envelope.value = value
+            if next_inbox is not None:
+                if not next_inbox.put_nowait(envelope):
+                    await next_inbox.wait_to_put(envelope)
+                    now = monotonic()
+            else:
+                await run.advance(self.index, envelope)
+                now = monotonic()
+
+    async def _work_observed(self, slot: WorkerSlot) -> None:
+        """The worker loop with status events, callbacks, ``skip_if`` or ``per_stage`` runs."""
+        inbox, run, tracker, stage = self.inbox, self.run, self.tracker, self.stage
+        calls, per_stage = self.calls, self.per_stage
+        while True:
+            slot.status = "idle"
+            try:
+                envelope = await receive(inbox.receive_stream)
+            except EndOfStream:
+                return
+            if inbox.waiting:
+                inbox.admit_waiting()
+            slot.status = "busy"
+            slot.current_item_id = envelope.id
+            slot.since = started = time.monotonic()
+            skipped = False
+            try:
+                if tracker is not None:
+                    await tracker.record(
+                        StatusEvent(
+                            envelope.id,
+                            self.name,
+                            "in_progress",
+                            slot.name,
+                            slot.worker_id,
+                            time.time(),
+                        )
+                    )
+                if stage.skip_if is not None and self._skip(envelope):
+                    skipped = True
+                    value = envelope.value
+                    await anyio.lowlevel.checkpoint()  # a skip must still yield
+                elif per_stage:
+                    value = await self._run_per_stage(envelope, slot)
+                else:
+                    value = envelope.value
+                    for call in calls:
+                        slot.current_task = call.name
+                        value = await self._run_task(call, value, envelope, slot)
+            except _ItemFailed as failed:
+                slot.failed += 1
+                self._account(slot, started)
+                await self._failed(envelope, slot, failed)
+                continue
+            slot.processed += 1
+            self._account(slot, started)
+            await self._succeeded(envelope, slot, value, skipped)
+            envelope.value = value
+            await run.advance(self.index, envelope)
 
     @staticmethod
     def _account(slot: WorkerSlot, started: float) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import anyio
 import anyio.lowlevel
+import pytest
 
-from antflow import Pipeline, Stage
+from antflow import Pipeline, Stage, StatusTracker
 
 
 async def test_no_stage_ever_holds_more_than_its_capacity() -> None:
@@ -62,3 +63,37 @@ async def test_lower_priority_value_enters_a_full_queue_first() -> None:
         release.set()
         await pipeline.join()
     assert order == [-1, 0, 2, 1]
+
+
+@pytest.mark.parametrize("tracked", [False, True])
+async def test_a_feed_cancelled_while_the_queue_is_full_leaves_no_trace(tracked: bool) -> None:
+    release = anyio.Event()
+    seen: list[int] = []
+
+    async def gate(x: int) -> int:
+        if x == -1:
+            await release.wait()
+        seen.append(x)
+        return x
+
+    pipeline = Pipeline(
+        stages=[Stage("S", 1, [gate], queue_capacity=1)],
+        status_tracker=StatusTracker() if tracked else None,
+    )
+    async with pipeline:
+        await pipeline.start()
+        await pipeline.feed([-1])  # held by the worker
+        await pipeline.feed([0])  # fills the queue
+        with anyio.CancelScope() as scope:
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(pipeline.feed, [1])  # waits for room
+                for _ in range(10):
+                    await anyio.lowlevel.checkpoint()
+                scope.cancel()
+        release.set()
+        with anyio.fail_after(5):
+            await pipeline.feed([2])  # not queued behind the cancelled item
+            await pipeline.join()  # the cancelled item is not counted in flight
+    assert seen == [-1, 0, 2]
+    stats = pipeline.get_stats()
+    assert (stats.items_fed, stats.items_processed, stats.items_in_flight) == (3, 3, 0)
