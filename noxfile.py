@@ -1,10 +1,10 @@
 """Test, lint, typecheck and docs sessions; ``bench`` on demand.
 
 ``nox`` with no arguments runs every session but ``bench`` (``nox -s bench``, or
-``nox -s bench -- --quick`` for a smoke run of a minute or two). The test session runs once per backend: every
-async test of the suite runs on that backend through anyio's pytest plugin (the backend is chosen
-by the ``ANTFLOW_TEST_BACKEND`` variable, read by ``tests/conftest.py``). A plain ``pytest`` run,
-outside nox, runs every async test on asyncio and on trio.
+``nox -s bench -- --quick`` for a smoke run of a minute or two). The test session runs once per
+backend: every async test of the suite runs on that backend through anyio's pytest plugin (the
+backend is chosen by the ``ANTFLOW_TEST_BACKEND`` variable, read by ``tests/conftest.py``). A
+plain ``pytest`` run, outside nox, runs every async test on asyncio and on trio.
 """
 
 from __future__ import annotations
