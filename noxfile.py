@@ -1,9 +1,10 @@
-"""Test, lint and typecheck sessions.
+"""Test, lint, typecheck and docs sessions; ``bench`` on demand.
 
-``nox`` with no arguments runs every session. The test session runs once per backend: every
-async test of the suite runs on that backend through anyio's pytest plugin (the backend is chosen
-by the ``ANTFLOW_TEST_BACKEND`` variable, read by ``tests/conftest.py``). A plain ``pytest`` run,
-outside nox, runs every async test on asyncio and on trio.
+``nox`` with no arguments runs every session but ``bench`` (``nox -s bench``, or
+``nox -s bench -- --quick`` for a smoke run of a minute or two). The test session runs once per
+backend: every async test of the suite runs on that backend through anyio's pytest plugin (the
+backend is chosen by the ``ANTFLOW_TEST_BACKEND`` variable, read by ``tests/conftest.py``). A
+plain ``pytest`` run, outside nox, runs every async test on asyncio and on trio.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import nox
 
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.error_on_missing_interpreters = False
+nox.options.sessions = ["tests", "lint", "typecheck", "docs"]
 
 PACKAGES = ["antflow", "flowkit"]
 
@@ -38,3 +40,17 @@ def typecheck(session: nox.Session) -> None:
     """Type-check both packages with mypy --strict."""
     session.install("-e", ".[test,uvloop]", "mypy")
     session.run("mypy", "--strict", *PACKAGES)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the documentation site; any warning (a broken link, a missing anchor) fails it."""
+    session.install("-e", ".[docs]")
+    session.run("mkdocs", "build", "--strict", "--site-dir", f"{session.create_tmp()}/site")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Run every benchmark and write docs/img/benchmarks.png (``-- --quick`` for a smoke run)."""
+    session.install("-e", ".[bench]")
+    session.run("python", "-m", "benchmarks", *session.posargs)

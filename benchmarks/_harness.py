@@ -7,6 +7,8 @@ so that drift of the machine hits both alike; the figure that matters is the rat
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import platform
 import statistics
 import time
@@ -16,6 +18,40 @@ from dataclasses import dataclass, field
 import anyio
 
 BACKENDS = ("asyncio", "trio")
+
+#: When set, every table row is also appended as one JSON object per line to the file it names:
+#: ``python -m benchmarks`` reads them back to build its report.
+RECORD_ENV = "ANTFLOW_BENCH_RECORD"
+
+
+def record(
+    workload: str,
+    backend: str,
+    name: str,
+    values: list[float],
+    unit: str,
+    baseline: str,
+    baseline_median: float,
+    higher_is_better: bool = True,
+) -> None:
+    """Hand one contender's figures to ``python -m benchmarks`` (does nothing when run alone)."""
+    path = os.environ.get(RECORD_ENV)
+    if not path:
+        return
+    row = {
+        "workload": workload,
+        "backend": backend,
+        "name": name,
+        "unit": unit,
+        "min": min(values),
+        "median": statistics.median(values),
+        "max": max(values),
+        "baseline": baseline,
+        "baseline_median": baseline_median,
+        "higher_is_better": higher_is_better,
+    }
+    with open(path, "a", encoding="utf-8") as file:
+        file.write(json.dumps(row) + "\n")
 
 
 @dataclass
@@ -77,3 +113,5 @@ def print_table(title: str, backend: str, rows: list[Measurement], baseline: str
     print(f"{'':34} {'min/s':>10} {'median/s':>10} {'max/s':>10} {'vs ' + baseline:>18}")
     for row in rows:
         print(f"{row.name:34} {row.spread()} {row.median / base:>17.2f}x")
+        unit = "nodes/s" if "nodes/s" in title else "items/s"
+        record(title, backend, row.name, row.rates, unit, baseline, base)

@@ -5,7 +5,8 @@ Each run is a fresh subprocess: an async generator yields N items into
 the consumer counts the results. The figure is the peak RSS (``ru_maxrss``) of the 1,000,000
 item run minus that of the 10,000 item run. Target: at most 30 MiB.
 
-Run: ``python -m benchmarks.stream_memory [--backend asyncio|trio]``
+Run: ``python -m benchmarks.stream_memory [--backend asyncio|trio] [--quick]`` (``--quick``:
+100,000 items instead of 1,000,000).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import anyio
 import anyio.lowlevel
 
 from antflow import Pipeline, Stage
-from benchmarks._harness import BACKENDS
+from benchmarks._harness import BACKENDS, record
 
 WORKERS = 10
 
@@ -59,6 +60,7 @@ def peak_rss_mib(backend: str, n: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--backend", choices=[*BACKENDS, "all"], default="all")
+    parser.add_argument("--quick", action="store_true", help="100,000 items, for smoke runs")
     parser.add_argument("--child", nargs=2, metavar=("BACKEND", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -66,13 +68,24 @@ def main() -> None:
         anyio.run(consume, n, backend=backend)
         print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # KiB on Linux
         return
+    n = 100_000 if args.quick else 1_000_000
     for backend in BACKENDS if args.backend == "all" else (args.backend,):
         small = peak_rss_mib(backend, 10_000)
-        large = peak_rss_mib(backend, 1_000_000)
+        large = peak_rss_mib(backend, n)
         print(
             f"stream() peak RSS [{backend}]: 10,000 items {small:.1f} MiB, "
-            f"1,000,000 items {large:.1f} MiB, difference {large - small:+.1f} MiB "
+            f"{n:,} items {large:.1f} MiB, difference {large - small:+.1f} MiB "
             "(target <= 30 MiB)"
+        )
+        record(
+            f"peak RSS, stream() of {n:,} items, 2 stages x 10 workers (MiB)",
+            backend,
+            "Pipeline.stream()",
+            [large],
+            "MiB",
+            "the same over 10,000 items",
+            small,
+            higher_is_better=False,
         )
 
 

@@ -84,10 +84,10 @@ class DAG:
             task), with ``.skipped``, the names of the skipped tasks.
 
         Raises:
-            The first failing task's own exception, unchanged, after the tasks running at that
-            moment finished; nothing else started after it. Definition errors
-            (``DAGCycleError``, ``WorkflowDefinitionError``, ``TaskNotPicklableError``) before
-            any task runs.
+            Exception: The first failing task's own exception, unchanged, after the tasks
+                running at that moment finished; nothing else started after it.
+            FlowkitError: A definition error (``DAGCycleError``, ``WorkflowDefinitionError``,
+                ``TaskNotPicklableError``), before any task runs.
         """
         plan = self._prepare(executor, state)
         return run_sync(plan, executor, self.max_workers, state, backend, backend_options)

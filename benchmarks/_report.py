@@ -1,0 +1,361 @@
+"""The benchmark report: which modules run, their targets, the table and the chart.
+
+Each benchmark module runs in its own subprocess (a fresh interpreter: no warm caches, no
+registry or memory left over from the previous one). Modules built on ``_harness.print_table``
+or ``_harness.record`` hand their rows back through the file named by ``RECORD_ENV``; a module
+that only prints gets a parser here (``PARSERS``). A row's ratio is always its median against the
+median of its baseline measured in the same run.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from benchmarks._harness import RECORD_ENV
+
+
+@dataclass(frozen=True)
+class Module:
+    """A benchmark module of this package and the options it understands."""
+
+    name: str
+    takes_repeats: bool = True
+
+
+#: Every benchmark, in report order. A module missing from the checkout is skipped, saying so.
+MODULES = [
+    Module("executor_throughput"),
+    Module("pipeline_throughput"),
+    Module("makespan"),
+    Module("stream_memory", takes_repeats=False),
+    Module("dag_throughput"),
+    Module("dag_makespan"),
+    Module("dashboard_overhead"),
+]
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a contender must reach: a ratio bound against ``against`` and/or an absolute bound.
+
+    ``against`` defaults to the baseline the module measured the contender against; naming
+    another contender of the same table adds a row comparing the two.
+    """
+
+    ratio_min: float | None = None
+    ratio_max: float | None = None
+    against: str | None = None
+    absolute_min: float | None = None
+    difference_max: float | None = None
+
+    def describe(self, unit: str) -> str:
+        parts = []
+        if self.ratio_min is not None:
+            parts.append(f">= {self.ratio_min:g}x")
+        if self.ratio_max is not None:
+            parts.append(f"<= {self.ratio_max:g}x")
+        if self.absolute_min is not None:
+            parts.append(f">= {self.absolute_min:,.0f} {unit}")
+        if self.difference_max is not None:
+            parts.append(f"+<= {self.difference_max:g} {unit}")
+        return ", ".join(parts)
+
+
+#: (module, contender) -> targets, from the issues that introduced each benchmark.
+TARGETS: dict[tuple[str, str], list[Target]] = {
+    ("executor_throughput", "AsyncExecutor.map"): [Target(ratio_min=0.6)],
+    ("pipeline_throughput", "antflow Pipeline.run"): [Target(ratio_min=0.6)],
+    ("makespan", "antflow Pipeline.run"): [
+        Target(ratio_min=0.95),  # within 5% of the pool's makespan (figures are rates)
+        Target(ratio_min=3.0, against="chunked gather (10 at a time)"),
+    ],
+    ("stream_memory", "Pipeline.stream()"): [Target(difference_max=30.0)],
+    ("dag_throughput", "flowkit DAG, sync, thread"): [Target(ratio_min=1.5, absolute_min=9_000)],
+    ("dag_throughput", "flowkit DAG, async def"): [Target(absolute_min=50_000)],
+    ("dag_makespan", "flowkit DAG"): [Target(ratio_max=1.05)],
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One figure of the report: a contender against its baseline, on one backend."""
+
+    module: str
+    workload: str
+    backend: str
+    name: str
+    unit: str
+    minimum: float
+    median: float
+    maximum: float
+    baseline: str
+    baseline_median: float
+    higher_is_better: bool
+    target: Target | None = None
+
+    @property
+    def ratio(self) -> float:
+        return self.median / self.baseline_median
+
+    @property
+    def met(self) -> bool | None:
+        """Whether the target is reached (None: no target)."""
+        t = self.target
+        if t is None:
+            return None
+        checks = []
+        if t.ratio_min is not None:
+            checks.append(self.ratio >= t.ratio_min)
+        if t.ratio_max is not None:
+            checks.append(self.ratio <= t.ratio_max)
+        if t.absolute_min is not None:
+            checks.append(self.median >= t.absolute_min)
+        if t.difference_max is not None:
+            checks.append(self.median - self.baseline_median <= t.difference_max)
+        return all(checks)
+
+    @property
+    def target_ratio(self) -> float | None:
+        """The target as a ratio, to draw beside the bar (None when it is not one)."""
+        t = self.target
+        if t is None:
+            return None
+        if t.ratio_min is not None:
+            return t.ratio_min
+        if t.ratio_max is not None:
+            return t.ratio_max
+        if t.difference_max is not None:
+            return (self.baseline_median + t.difference_max) / self.baseline_median
+        return None
+
+
+# -- running ---------------------------------------------------------------------------------
+
+
+def available(module: Module) -> bool:
+    return (Path(__file__).parent / f"{module.name}.py").is_file()
+
+
+def run_module(module: Module, backend: str, quick: bool, repeats: int | None) -> list[Row]:
+    """Run one benchmark module in a subprocess, echo its output, and return its rows."""
+    command = [sys.executable, "-m", f"benchmarks.{module.name}", "--backend", backend]
+    if quick:
+        command.append("--quick")
+    if repeats is not None and module.takes_repeats:
+        command += ["--repeats", str(repeats)]
+    with tempfile.TemporaryDirectory() as tmp:
+        record_file = Path(tmp) / "rows.jsonl"
+        env = {**os.environ, RECORD_ENV: str(record_file)}
+        done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+        sys.stdout.write(done.stdout)
+        if done.returncode != 0:
+            sys.stdout.write(done.stderr)
+            raise RuntimeError(f"benchmarks.{module.name} exited with code {done.returncode}")
+        records = []
+        if record_file.exists():
+            records = [json.loads(line) for line in record_file.read_text().splitlines()]
+    if not records and module.name in PARSERS:
+        records = PARSERS[module.name](done.stdout)
+    return with_targets(module.name, records)
+
+
+def with_targets(module: str, records: list[dict[str, Any]]) -> list[Row]:
+    """Rows of ``records``, with their targets, plus one row per target against a contender."""
+    rows = []
+    for r in records:
+        if r["name"] == r["baseline"]:
+            continue  # the baseline against itself says nothing
+        targets = TARGETS.get((module, r["name"]), [])
+        own = next((t for t in targets if t.against is None), None)
+        rows.append(
+            Row(
+                module,
+                r["workload"],
+                r["backend"],
+                r["name"],
+                r["unit"],
+                r["min"],
+                r["median"],
+                r["max"],
+                r["baseline"],
+                r["baseline_median"],
+                r["higher_is_better"],
+                own,
+            )
+        )
+        for t in targets:
+            if t.against is None:
+                continue
+            other = next(
+                (
+                    o
+                    for o in records
+                    if o["name"] == t.against
+                    and o["workload"] == r["workload"]
+                    and o["backend"] == r["backend"]
+                ),
+                None,
+            )
+            if other is not None:
+                rows.append(
+                    Row(
+                        module,
+                        r["workload"],
+                        r["backend"],
+                        r["name"],
+                        r["unit"],
+                        r["min"],
+                        r["median"],
+                        r["max"],
+                        t.against,
+                        other["median"],
+                        r["higher_is_better"],
+                        t,
+                    )
+                )
+    return rows
+
+
+_MAKESPAN_TITLE = re.compile(r"^makespan \[(\w+)\], critical path ([\d.]+) s")
+_MAKESPAN_ROW = re.compile(r"^(\S.*?)\s+([\d.]+)\s+([\d.]+)\s+([\d.]+)\s+[+-][\d.]+%$")
+
+
+def parse_dag_makespan(output: str) -> list[dict[str, Any]]:
+    """Rows of ``benchmarks.dag_makespan``'s printed tables (it prints, it does not record).
+
+    The figure is the makespan in seconds; the baseline is the critical path, which no runner
+    can beat.
+    """
+    records: list[dict[str, Any]] = []
+    backend, critical = "", 0.0
+    for line in output.splitlines():
+        title = _MAKESPAN_TITLE.match(line)
+        if title:
+            backend, critical = title.group(1), float(title.group(2))
+            continue
+        row = _MAKESPAN_ROW.match(line.strip())
+        if row and backend:
+            records.append(
+                {
+                    "workload": "3 chains of uneven sleeps, max_workers=8 (seconds)",
+                    "backend": backend,
+                    "name": row.group(1),
+                    "unit": "s",
+                    "min": float(row.group(2)),
+                    "median": float(row.group(3)),
+                    "max": float(row.group(4)),
+                    "baseline": "critical path",
+                    "baseline_median": critical,
+                    "higher_is_better": False,
+                }
+            )
+    return records
+
+
+PARSERS: dict[str, Callable[[str], list[dict[str, Any]]]] = {
+    "dag_makespan": parse_dag_makespan,
+}
+
+
+# -- reporting -------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    """CPU model and count, OS and Python: what the figures were measured on."""
+    cpu = platform.processor()
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    cpu = cpu or platform.machine()
+    return (
+        f"{cpu}, {os.cpu_count()} CPUs, {platform.system()}, "
+        f"{platform.python_implementation()} {platform.python_version()}"
+    )
+
+
+def today() -> str:
+    return datetime.date.today().isoformat()
+
+
+def _figure(value: float, unit: str) -> str:
+    if unit.endswith("/s"):
+        return f"{value:,.0f}"
+    return f"{value:.3f}" if unit == "s" else f"{value:.1f}"
+
+
+def _short(text: str, width: int = 70) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
+def print_report(rows: list[Row]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"antflow benchmarks: {machine()}, {today()}")
+    for column in ("benchmark", "workload", "backend", "contender", "unit", "min", "median", "max"):
+        table.add_column(column, justify="right" if column in {"min", "median", "max"} else "left")
+    table.add_column("baseline (median)")
+    table.add_column("ratio", justify="right")
+    table.add_column("target")
+    for r in rows:
+        met = {True: "[green]met[/]", False: "[red]NOT met[/]", None: ""}[r.met]
+        target = f"{r.target.describe(r.unit)} {met}" if r.target else ""
+        table.add_row(
+            r.module,
+            r.workload,
+            r.backend,
+            r.name,
+            r.unit,
+            _figure(r.minimum, r.unit),
+            _figure(r.median, r.unit),
+            _figure(r.maximum, r.unit),
+            f"{r.baseline} ({_figure(r.baseline_median, r.unit)})",
+            f"{r.ratio:.2f}x",
+            target,
+        )
+    Console(width=260).print(table)
+
+
+def write_chart(rows: list[Row], path: Path) -> None:
+    """A bar per row (its ratio), the target marked on it; green when met, red when not."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = [r for r in rows if r.target is not None or r.module == "dashboard_overhead"]
+    labels = [
+        f"{r.module} [{r.backend}]: {r.name} vs {r.baseline}\n{_short(r.workload)}" for r in shown
+    ]
+    colors = [{True: "#2e7d32", False: "#c62828", None: "#607d8b"}[r.met] for r in shown]
+    fig, ax = plt.subplots(figsize=(11, 0.55 * len(shown) + 1.6))
+    positions = list(range(len(shown)))[::-1]
+    ax.barh(positions, [r.ratio for r in shown], color=colors, height=0.6)
+    for y, r in zip(positions, shown, strict=True):
+        ax.text(r.ratio, y, f" {r.ratio:.2f}x", va="center", fontsize=8)
+        goal = r.target_ratio
+        if goal is not None:
+            ax.plot([goal, goal], [y - 0.4, y + 0.4], color="black", linewidth=2)
+    ax.set_yticks(positions)
+    ax.set_yticklabels(labels, fontsize=7)
+    ax.axvline(1.0, color="grey", linewidth=0.8, linestyle=":")
+    ax.set_xlabel("ratio of medians (ours / baseline); black tick: target; green: met, red: not")
+    ax.set_title(f"{machine()}\nmeasured {today()}", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
