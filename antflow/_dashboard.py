@@ -19,7 +19,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ._progress import RunView, finished_count, format_duration, render_progress
+from ._progress import RunView, completed, finished_count, format_duration, render_progress
 from ._stats import DashboardSnapshot, WorkerState
 
 __all__ = [
@@ -128,7 +128,9 @@ def _panel(
     counts.append(f"  in flight {stats.items_in_flight:,}")
     if view.total is None:
         counts.append(f"  fed {stats.items_fed:,} (total unknown)", style="dim")
-    status = "finished" if view.finished else "running"
+    status = "running"
+    if view.finished:
+        status = "finished" if completed(snapshot, view) else "stopped"
     return Panel(
         Group(render_progress(snapshot, view), counts, *parts),
         title=f"antflow · {status}",
@@ -196,11 +198,15 @@ def _worker_table(snapshot: DashboardSnapshot) -> Table:
 def _error_table(snapshot: DashboardSnapshot) -> Table:
     summary = snapshot.error_summary
     table = _table(f"Recent errors ({summary.total_failed:,} failed)")
+    recent = summary.failed_items[-RECENT_ERRORS:]
+    # The message gives way first on a narrow console: the other columns keep their width.
     table.add_column("item", no_wrap=True, overflow="ellipsis", max_width=16)
-    table.add_column("stage", no_wrap=True)
-    table.add_column("error", no_wrap=True, style="red")
+    table.add_column("stage", no_wrap=True, min_width=max(len(f.stage) for f in recent))
+    table.add_column(
+        "error", no_wrap=True, style="red", min_width=max(len(f.error_type) for f in recent)
+    )
     table.add_column("message", overflow="ellipsis", no_wrap=True, max_width=60)
-    for failure in summary.failed_items[-RECENT_ERRORS:]:
+    for failure in recent:
         table.add_row(str(failure.item_id), failure.stage, failure.error_type, str(failure.error))
     return table
 

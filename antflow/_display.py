@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 from rich.console import Console, RenderableType
+from rich.constrain import Constrain
 from rich.live import Live
 
 from ._callbacks import CallbackErrors
@@ -134,7 +135,9 @@ class BuiltinDisplay:
         now = time.monotonic()
         self._rate = self._meter.add(now - self._started, finished_count(snapshot))
         if self._live is not None:
-            self._live.update(self.render(snapshot, self._view(now, finished=False)), refresh=True)
+            self._live.update(
+                self._fit(self.render(snapshot, self._view(now, False))), refresh=True
+            )
         elif now - self._last_plain >= self.plain_period:
             self._last_plain = now
             self._print(plain_line(snapshot, self._view(now, finished=False)))
@@ -147,7 +150,7 @@ class BuiltinDisplay:
                 return
             view = self._view(time.monotonic(), finished=True)
             if live is not None:
-                live.update(self.render(snapshot, view), refresh=False)
+                live.update(self._fit(self.render(snapshot, view)), refresh=False)
             elif self.render is render_progress:
                 self._print(plain_line(snapshot, view))
             else:
@@ -162,6 +165,12 @@ class BuiltinDisplay:
         if finished and self._snapshot is not None:
             rate = finished_count(self._snapshot) / elapsed if elapsed > 0 else 0.0
         return RunView(self.title, self._total, elapsed, rate, self.unit, finished)
+
+    def _fit(self, renderable: RenderableType) -> RenderableType:
+        # A few columns short of the terminal's width: if the region reached the last columns,
+        # whatever the terminal echoes after it (the ``^C`` of a Ctrl-C) would wrap to a new
+        # line, shifting the region so that its last redraw leaves a stray line behind.
+        return Constrain(renderable, width=max(self.console.width - 3, 1))
 
     def _print(self, line: str) -> None:
         self.console.print(line, markup=False, highlight=False, soft_wrap=True)

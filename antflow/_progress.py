@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from rich.console import RenderableType
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.progress_bar import ProgressBar
-from rich.table import Table
+from rich.segment import Segment
 from rich.text import Text
 
 from ._stats import DashboardSnapshot
@@ -83,10 +84,18 @@ def format_rate(rate: float, unit: str) -> str:
     return f"{rate:,.1f} {unit}/s" if rate < 100 else f"{rate:,.0f} {unit}/s"
 
 
+def completed(snapshot: DashboardSnapshot, view: RunView) -> bool:
+    """The run is over and every item got through or failed (it was not stopped early)."""
+    if not view.finished or snapshot.pipeline_stats.items_in_flight:
+        return False
+    return view.total is None or finished_count(snapshot) >= view.total
+
+
 def eta(snapshot: DashboardSnapshot, view: RunView) -> str:
     """The time-left (or, once finished, the elapsed-time) text."""
     if view.finished:
-        return f"took {format_duration(view.elapsed)}"
+        verb = "took" if completed(snapshot, view) else "stopped after"
+        return f"{verb} {format_duration(view.elapsed)}"
     if view.total is None:
         return f"elapsed {format_duration(view.elapsed)}"
     left = view.total - finished_count(snapshot)
@@ -116,18 +125,43 @@ def render_progress(snapshot: DashboardSnapshot, view: RunView) -> RenderableTyp
     line.append(count_text(snapshot, view), style="bold")
     line.append(f"  {format_rate(view.rate, view.unit)}  {eta(snapshot, view)}")
     line.append(f"  failed {failed:,}", style="bold red" if failed else "dim")
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True, overflow="ellipsis", max_width=40)
+    bar = None
     if view.total is not None:
-        grid.add_column(width=30)
-    grid.add_column(no_wrap=True)
-    title = Text(view.title, style="bold cyan")
-    if view.total is None:
-        grid.add_row(title, line)
-    else:
-        bar = ProgressBar(total=max(view.total, 1), completed=finished_count(snapshot), width=30)
-        grid.add_row(title, bar, line)
-    return grid
+        bar = ProgressBar(total=max(view.total, 1), completed=finished_count(snapshot))
+    return _BarLine(Text(view.title, style="bold cyan"), bar, line)
+
+
+class _BarLine:
+    """Title, bar and figures on one line: the bar gets the room the text leaves (10 to 40
+    cells); on a narrow console the title is shortened first, then the bar dropped."""
+
+    def __init__(self, title: Text, bar: ProgressBar | None, figures: Text) -> None:
+        self.title = title
+        self.bar = bar
+        self.figures = figures
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        width = options.max_width
+        title = self.title.copy()
+        figures = self.figures.copy()
+        bar_width = 0
+        if self.bar is not None:
+            room = width - figures.cell_len - 2  # two separating spaces
+            if room - title.cell_len < 10:
+                title.truncate(max(room - 10, 8), overflow="ellipsis")
+            bar_width = min(40, room - title.cell_len)
+            if bar_width < 10:
+                bar_width = 0
+        used = title.cell_len + 1 + (bar_width + 1 if bar_width else 0)
+        figures.truncate(max(width - used, 1), overflow="ellipsis")
+        yield from console.render(Text.assemble(title, " ", end=""), options)
+        if self.bar is not None and bar_width:
+            yield from console.render(self.bar, options.update(width=bar_width))
+            yield Segment(" ")
+        yield from console.render(figures, options)
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(options.max_width, options.max_width)
 
 
 def plain_line(snapshot: DashboardSnapshot, view: RunView) -> str:

@@ -44,8 +44,13 @@ def test_bar_without_a_total_shows_counts_and_rate_but_no_percentage() -> None:
 
 
 def test_plain_line_is_one_line_of_plain_text() -> None:
-    line = plain_line(sample_snapshot(), RunView("Fetch", 10, 1.0, 5.0, finished=True))
-    assert line == "Fetch: 5/10  50%, 5.0 items/s, took 0:00:01, failed 1, in flight 4"
+    line = plain_line(sample_snapshot(), RunView("Fetch", 10, 1.0, 5.0))
+    assert line == "Fetch: 5/10  50%, 5.0 items/s, ETA 0:00:01, failed 1, in flight 4"
+
+
+def test_a_run_over_with_items_left_says_it_stopped() -> None:
+    line = plain_line(sample_snapshot(), RunView("Fetch", 10, 61.0, 5.0, finished=True))
+    assert "stopped after 0:01:01" in line
 
 
 def test_rate_is_measured_over_the_recent_window() -> None:
@@ -177,7 +182,9 @@ async def test_a_cancelled_run_leaves_the_terminal_clean() -> None:
         tg.start_soon(cancel_when_started)
         await pipeline.run(range(5), progress=True, console=console)
     assert not pipeline.is_running
-    assert "0/5" in console.export_text()
+    text = console.export_text()
+    assert "0/5" in text
+    assert "stopped after" in text
     assert written(console).endswith("\x1b[?25h")
 
 
