@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import math
+import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterable, Iterator
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+    Sized,
+)
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Generic, TypeVar
@@ -13,11 +22,15 @@ import anyio
 from anyio import EndOfStream, WouldBlock
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from rich.console import Console
 
 from . import _waiting
 from ._background import start_unowned
+from ._display import DEFAULT_UPDATE_INTERVAL, DisplayDriver, choose_display
 from ._future import _CANCELLED, _FINISHED, _PENDING, _RUNNING, AsyncFuture, _deadline
+from ._records import ErrorSummary
 from ._retry import RetryPolicy
+from ._stats import DashboardSnapshot, PipelineStats
 from .exceptions import ExecutorShutdownError
 
 __all__ = ["DEFAULT_MAX_WORKERS", "DEFAULT_RETRY_DELAY", "AsyncExecutor", "MapResult"]
@@ -94,10 +107,14 @@ class _OrderedMap(Generic[R]):
     __slots__ = (
         "_arguments",
         "_consumed",
+        "_delivered",
+        "_driver",
         "_executor",
+        "_failed",
         "_fn",
         "_options",
         "_timeout",
+        "_total",
         "_window",
     )
 
@@ -116,8 +133,15 @@ class _OrderedMap(Generic[R]):
         self._timeout = timeout
         self._window: deque[AsyncFuture[R]] = deque()
         self._consumed = False
+        # Only for a progress bar (set by map(progress=True)): results handed out, total, failed.
+        self._driver: DisplayDriver | None = None
+        self._total: int | None = None
+        self._delivered = 0
+        self._failed = 0
 
     async def collect(self) -> list[R]:
+        if self._driver is not None:
+            return await self._collect_displayed(self._driver)
         results: list[R] = []
         deadline = self._start()
         try:
@@ -129,12 +153,68 @@ class _OrderedMap(Generic[R]):
 
     async def stream(self) -> AsyncIterator[R]:
         deadline = self._start()
+        driver = self._driver
         try:
-            while (batch := await self._next_batch(deadline)) is not None:
-                for result in batch:
-                    yield result
+            if driver is None:
+                while (batch := await self._next_batch(deadline)) is not None:
+                    for result in batch:
+                        yield result
+                return
+            # With a progress bar: refreshed as results are handed out, since an async
+            # generator cannot own a background task across its yields.
+            await driver.start(self._executor, self._total)
+            try:
+                while (batch := await self._next_batch(deadline)) is not None:
+                    self._delivered += len(batch)
+                    await driver.update_if_due()
+                    for result in batch:
+                        yield result
+            except Exception:
+                self._failed = 1
+                raise
+            finally:
+                await driver.finish([], ErrorSummary(total_failed=self._failed))
         finally:
             self._cancel_outstanding()
+
+    async def _collect_displayed(self, driver: DisplayDriver) -> list[R]:
+        """collect() with a progress bar refreshed every interval by a task of its own."""
+        results: list[R] = []
+        deadline = self._start()
+        error: Exception | None = None
+        await driver.start(self._executor, self._total)
+        try:
+            stopped = anyio.Event()
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(driver.follow, stopped, name="antflow map progress")
+                try:
+                    while (batch := await self._next_batch(deadline)) is not None:
+                        results.extend(batch)
+                        self._delivered = len(results)
+                except Exception as exc:
+                    error = exc
+                    self._failed = 1
+                finally:
+                    stopped.set()
+        finally:
+            self._cancel_outstanding()
+            await driver.finish([], ErrorSummary(total_failed=self._failed))
+        if error is not None:
+            raise error
+        return results
+
+    def snapshot(self) -> DashboardSnapshot:
+        """The map's progress as a snapshot, for the progress bar."""
+        in_flight = len(self._window)
+        stats = PipelineStats(
+            items_fed=self._delivered + in_flight,
+            items_processed=self._delivered,
+            items_failed=self._failed,
+            items_in_flight=in_flight,
+        )
+        return DashboardSnapshot(
+            {}, {}, stats, ErrorSummary(total_failed=self._failed), time.time()
+        )
 
     def _start(self) -> float | None:
         if self._consumed:
@@ -354,6 +434,8 @@ class AsyncExecutor:
         timeout: float | None = None,
         retries: int = 0,
         retry_delay: float = DEFAULT_RETRY_DELAY,
+        progress: bool = False,
+        console: Console | None = None,
     ) -> MapResult[R]:
         """Apply ``fn`` to the items of ``iterables`` (zipped, like builtin ``map``).
 
@@ -369,8 +451,15 @@ class AsyncExecutor:
                 calls are cancelled.
             retries: As in :meth:`submit`, for every call.
             retry_delay: As in :meth:`submit`.
+            progress: Show a one-line progress bar of the results handed out (done/total,
+                rate, ETA), as ``Pipeline.run(progress=True)`` does. The total is known when
+                every iterable has a length. Awaited, the bar is refreshed every 0.5 s;
+                iterated, it is refreshed as results are handed out.
+            console: The rich Console the bar draws on (default: rich's console on stdout).
         """
-        return MapResult(self._ordered_map(fn, iterables, timeout, retries, retry_delay))
+        return MapResult(
+            self._ordered_map(fn, iterables, timeout, retries, retry_delay, progress, console)
+        )
 
     def map_iter(
         self,
@@ -380,6 +469,8 @@ class AsyncExecutor:
         timeout: float | None = None,
         retries: int = 0,
         retry_delay: float = DEFAULT_RETRY_DELAY,
+        progress: bool = False,
+        console: Console | None = None,
     ) -> AsyncIterator[R]:
         """Stream ``fn``'s results over ``iterables`` in input order, consuming inputs lazily.
 
@@ -393,8 +484,13 @@ class AsyncExecutor:
         (``async with contextlib.aclosing(executor.map_iter(...))``) to cancel the calls still in
         flight at once; otherwise they finish on their own (and leaving
         ``async with AsyncExecutor`` waits for them).
+
+        ``progress`` and ``console`` are as in :meth:`map`: the bar is refreshed (at most every
+        0.5 s) as results are handed out, and finished when the iterator is exhausted or closed.
         """
-        return self._ordered_map(fn, iterables, timeout, retries, retry_delay).stream()
+        return self._ordered_map(
+            fn, iterables, timeout, retries, retry_delay, progress, console
+        ).stream()
 
     def _ordered_map(
         self,
@@ -403,15 +499,31 @@ class AsyncExecutor:
         timeout: float | None,
         retries: int,
         retry_delay: float,
+        progress: bool,
+        console: Console | None,
     ) -> _OrderedMap[R]:
         _check_callable(fn, "map()")
         if not iterables:
             raise TypeError("map() needs at least one iterable of arguments")
         options = _options(retries, retry_delay, None)
         _deadline(timeout)  # validate now; the deadline itself starts with the iteration
+        display = choose_display(
+            progress,
+            None,
+            None,
+            DEFAULT_UPDATE_INTERVAL,
+            console,
+            title=f"map({getattr(fn, '__name__', 'fn')})",
+        )
         self._ensure_accepting("map()")
         arguments = zip(*iterables)  # noqa: B905 - builtin map() semantics: stop at the shortest
-        return _OrderedMap(self, fn, arguments, options, timeout)
+        if display is None:
+            return _OrderedMap(self, fn, arguments, options, timeout)
+        sizes = [len(it) for it in iterables if isinstance(it, Sized)]
+        ordered: _OrderedMap[R] = _OrderedMap(self, fn, arguments, options, timeout)
+        ordered._driver = DisplayDriver(display, DEFAULT_UPDATE_INTERVAL, ordered.snapshot)
+        ordered._total = min(sizes) if len(sizes) == len(iterables) else None
+        return ordered
 
     # -- waiting -------------------------------------------------------------------------------
 

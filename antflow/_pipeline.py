@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import operator
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence, Sized
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import anyio
 from anyio import EndOfStream
 from anyio.abc import TaskGroup
+from rich.console import Console
 
 from ._background import start_unowned
+from ._display import DEFAULT_UPDATE_INTERVAL, DashboardProtocol, DisplayDriver, choose_display
 from ._records import ErrorSummary, PipelineResult
 from ._run import DEFAULT_PRIORITY, RunState
 from ._stage import Stage, TaskFunc, task_name
@@ -110,6 +112,12 @@ class Pipeline:
         tasks: TaskFunc | list[TaskFunc],
         workers: int = 5,
         retries: int = 3,
+        progress: bool = False,
+        dashboard: Literal["compact", "detailed", "full"] | None = None,
+        *,
+        custom_dashboard: DashboardProtocol | None = None,
+        dashboard_update_interval: float = DEFAULT_UPDATE_INTERVAL,
+        console: Console | None = None,
     ) -> list[PipelineResult]:
         """One-liner: run ``items`` through ``tasks`` and return the results in input order.
 
@@ -121,10 +129,15 @@ class Pipeline:
             retries: Retries per task after a failed call (so ``retries + 1`` calls at most),
                 with exponential backoff from 1 second. Failed items are left out of the
                 result list; use a full :class:`Pipeline` to inspect them.
+            progress, dashboard, custom_dashboard, dashboard_update_interval, console: As in
+                :meth:`run` (the last three are keyword-only additions to the seed's signature).
         """
         task_list = list(tasks) if isinstance(tasks, (list, tuple)) else [tasks]
         if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
             raise ValueError(f"retries must be an int >= 0, got {retries!r}")
+        choose_display(  # check the display arguments before building anything
+            progress, dashboard, custom_dashboard, dashboard_update_interval, console, title=""
+        )
         builder = cls.create()
         seen: dict[str, int] = {}
         for task in task_list:
@@ -133,7 +146,14 @@ class Pipeline:
             if seen[name] > 1:
                 name = f"{name}-{seen[name]}"
             builder.add(name, task, workers=workers, task_attempts=retries + 1)
-        return await builder.run(items)
+        return await builder.build().run(
+            items,
+            progress=progress,
+            dashboard=dashboard,
+            custom_dashboard=custom_dashboard,
+            dashboard_update_interval=dashboard_update_interval,
+            console=console,
+        )
 
     # -- reading state -----------------------------------------------------------------------
 
@@ -215,7 +235,16 @@ class Pipeline:
 
     # -- running -----------------------------------------------------------------------------
 
-    async def run(self, items: Iterable[Any] | AsyncIterable[Any]) -> list[PipelineResult]:
+    async def run(
+        self,
+        items: Iterable[Any] | AsyncIterable[Any],
+        progress: bool = False,
+        dashboard: Literal["compact", "detailed", "full"] | None = None,
+        custom_dashboard: DashboardProtocol | None = None,
+        dashboard_update_interval: float = DEFAULT_UPDATE_INTERVAL,
+        *,
+        console: Console | None = None,
+    ) -> list[PipelineResult]:
         """Run the pipeline end-to-end with ``items``; return the results in input order.
 
         ``items`` may be any iterable or async iterable; it is consumed lazily, as the first
@@ -223,15 +252,46 @@ class Pipeline:
         :meth:`get_error_summary`. If iterating ``items`` raises, the workers are cancelled
         and that exception propagates. If the caller is cancelled, every worker stops.
 
+        Args:
+            progress: Show a one-line progress bar (done/total, rate, ETA, failures).
+            dashboard: Show a built-in dashboard: ``"compact"``, ``"detailed"`` or ``"full"``.
+            custom_dashboard: Drive your own :class:`DashboardProtocol` implementation.
+            dashboard_update_interval: Seconds between two updates of the display (> 0).
+            console: The rich Console the built-in displays draw on (default: rich's console
+                on stdout). On a terminal they redraw in place; otherwise they print plain
+                lines. Not in the seed's signature.
+
+        At most one of ``progress``, ``dashboard`` and ``custom_dashboard`` may be given. A
+        display reads the pipeline's state every ``dashboard_update_interval`` seconds from a
+        task of its own (no per-item cost) and always finishes, restoring the terminal, when
+        the run succeeds, raises or is cancelled. An exception raised by a custom dashboard is
+        logged and counted in ``get_stats().callback_errors``; it never stops the run.
+
         Raises:
             PipelineError: the pipeline is already running.
+            ValueError: an unknown ``dashboard``, a non-positive interval, or two displays
+                (before any item runs).
+            TypeError: a ``custom_dashboard`` lacking a DashboardProtocol method.
         """
+        display = choose_display(
+            progress,
+            dashboard,
+            custom_dashboard,
+            dashboard_update_interval,
+            console,
+            title=self._title(),
+        )
         self._begin("run()")
         state = self._state = RunState(self.stages, self.status_tracker, collect=True)
+        driver = self._driver(display, dashboard_update_interval, state)
         error: Exception | None = None
         try:
+            if driver is not None:
+                await driver.start(self, _length(items))
             async with anyio.create_task_group() as tg:
                 await tg.start(state.serve)
+                if driver is not None:
+                    tg.start_soon(driver.follow, state.stopped, name="antflow display")
                 try:
                     await state.feed(items, state.runners[0], DEFAULT_PRIORITY)
                     await state.wait_drained()
@@ -241,13 +301,20 @@ class Pipeline:
                     state.cancel()
         finally:
             self._active = False
+            state.results.sort(key=_BY_SEQUENCE)
+            if driver is not None:
+                await driver.finish(list(state.results), self.get_error_summary())
         if error is not None:
             raise error
-        state.results.sort(key=_BY_SEQUENCE)
         return list(state.results)
 
     async def stream(
-        self, items: Iterable[Any] | AsyncIterable[Any]
+        self,
+        items: Iterable[Any] | AsyncIterable[Any],
+        progress: bool = False,
+        *,
+        dashboard_update_interval: float = DEFAULT_UPDATE_INTERVAL,
+        console: Console | None = None,
     ) -> AsyncIterator[PipelineResult]:
         """Yield results as they complete (completion order, not input order).
 
@@ -262,9 +329,17 @@ class Pipeline:
         the background of the ``async with Pipeline(...)`` block if there is one, else in the
         background of the event loop, as with :meth:`start`.
 
+        ``progress=True`` shows the one-line progress bar, as in :meth:`run` (with
+        ``dashboard_update_interval`` and ``console``, keyword-only additions to the seed's
+        signature); it is updated from the background beside the workers and finished when the
+        generator is closed.
+
         Raises:
             PipelineError: the pipeline is already running.
         """
+        display = choose_display(
+            progress, None, None, dashboard_update_interval, console, title=self._title()
+        )
         self._begin("stream()")
         send_out, receive_out = anyio.create_memory_object_stream[PipelineResult](
             self.stages[-1].capacity
@@ -272,10 +347,15 @@ class Pipeline:
         state = self._state = RunState(
             self.stages, self.status_tracker, collect=False, output=send_out
         )
+        driver = self._driver(display, dashboard_update_interval, state)
         try:
-            await self._launch(state, items, "Pipeline.stream()")
+            if driver is not None:
+                await driver.start(self, _length(items))
+            await self._launch(state, items, "Pipeline.stream()", driver)
         except BaseException:
             self._active = False
+            if driver is not None:
+                await driver.finish([], self.get_error_summary())
             raise
         try:
             with receive_out:
@@ -290,6 +370,8 @@ class Pipeline:
             with anyio.CancelScope(shield=True):
                 await state.stopped.wait()
             self._active = False
+            if driver is not None:
+                await driver.finish([], self.get_error_summary())
         _raise_if_failed(state)
         if state.feed_error is not None:
             raise state.feed_error
@@ -432,11 +514,26 @@ class Pipeline:
         state: RunState,
         feed: Iterable[Any] | AsyncIterable[Any] | None,
         what: str,
+        driver: DisplayDriver | None = None,
     ) -> None:
         if self._owner is not None:
             await self._owner.start(state.serve, feed)
+            if driver is not None:
+                self._owner.start_soon(driver.follow, state.stopped, name="antflow display")
         else:
             start_unowned(lambda: state.serve_unowned(feed), what=what)
+            if driver is not None:
+                start_unowned(lambda: driver.follow(state.stopped), what=f"{what} display")
+
+    def _title(self) -> str:
+        return " → ".join(stage.name for stage in self.stages)
+
+    def _driver(
+        self, display: DashboardProtocol | None, interval: float, state: RunState
+    ) -> DisplayDriver | None:
+        if display is None:
+            return None
+        return DisplayDriver(display, interval, self.get_dashboard_snapshot, state.callbacks)
 
 
 class PipelineBuilder:
@@ -491,6 +588,11 @@ class PipelineBuilder:
     async def run(self, items: Iterable[Any] | AsyncIterable[Any]) -> list[PipelineResult]:
         """``await self.build().run(items)``."""
         return await self.build().run(items)
+
+
+def _length(items: object) -> int | None:
+    """How many items ``items`` holds, if it says (``None`` for iterators)."""
+    return len(items) if isinstance(items, Sized) else None
 
 
 def _check_priority(priority: object) -> None:

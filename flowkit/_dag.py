@@ -5,7 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from rich.console import Console
+
 from ._plan import Plan, compile_plan, render_mermaid, render_text
+from ._progress import run_sync_with_progress, run_with_progress
 from ._scheduler import RunResult, check_max_workers, run_plan
 from ._state import StateManager
 from ._task import Task
@@ -68,6 +71,8 @@ class DAG:
         state: StateManager | None = None,
         backend: str = "asyncio",
         backend_options: dict[str, Any] | None = None,
+        progress: bool = False,
+        console: Console | None = None,
     ) -> RunResult:
         """Run the workflow in a new event loop (``anyio.run``) and return ``{name: result}``.
 
@@ -78,6 +83,10 @@ class DAG:
                 again (so a failed run, re-run, resumes at the failed task).
             backend: ``"asyncio"`` or ``"trio"`` (beyond the seed's signature).
             backend_options: Passed to ``anyio.run`` (e.g. ``{"use_uvloop": True}``).
+            progress: Show antflow's one-line progress bar of the tasks (done/total, rate,
+                ETA, failure), refreshed every 0.5 s and finished, terminal restored, however
+                the run ends. On a console that is not a terminal: plain lines.
+            console: The rich Console the bar draws on (default: rich's console on stdout).
 
         Returns:
             A :class:`RunResult`: a dict of every task's result by name (``None`` for a skipped
@@ -90,17 +99,29 @@ class DAG:
                 ``TaskNotPicklableError``), before any task runs.
         """
         plan = self._prepare(executor, state)
+        if progress:
+            return run_sync_with_progress(
+                plan, executor, self.max_workers, state, backend, backend_options, console, self
+            )
         return run_sync(plan, executor, self.max_workers, state, backend, backend_options)
 
     async def run_async(
-        self, executor: str = "thread", *, state: StateManager | None = None
+        self,
+        executor: str = "thread",
+        *,
+        state: StateManager | None = None,
+        progress: bool = False,
+        console: Console | None = None,
     ) -> RunResult:
         """Like :meth:`run`, inside the running event loop (asyncio or trio).
 
         Cancelling it cancels running ``async def`` tasks, starts nothing more, waits for
-        running sync calls, and leaves no thread or task behind.
+        running sync calls, and leaves no thread or task behind. ``progress`` and ``console``
+        are as in :meth:`run`.
         """
         plan = self._prepare(executor, state)
+        if progress:
+            return await run_with_progress(plan, executor, self.max_workers, state, console, self)
         return await run_plan(plan, executor, self.max_workers, state)
 
     def visualize(self) -> str:

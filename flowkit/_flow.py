@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.console import Console
+
 from ._plan import Plan, compile_plan, render_mermaid, render_text
+from ._progress import run_sync_with_progress, run_with_progress
 from ._scheduler import RunResult, check_max_workers, run_plan
 from ._state import StateManager
 from ._task import Task
@@ -98,16 +101,29 @@ class Flow:
         state: StateManager | None = None,
         backend: str = "asyncio",
         backend_options: dict[str, Any] | None = None,
+        progress: bool = False,
+        console: Console | None = None,
     ) -> RunResult:
         """Run the flow in a new event loop; exactly like :meth:`DAG.run`."""
         plan = self._prepare(executor, state)
+        if progress:
+            return run_sync_with_progress(
+                plan, executor, self.max_workers, state, backend, backend_options, console, self
+            )
         return run_sync(plan, executor, self.max_workers, state, backend, backend_options)
 
     async def run_async(
-        self, executor: str = "thread", *, state: StateManager | None = None
+        self,
+        executor: str = "thread",
+        *,
+        state: StateManager | None = None,
+        progress: bool = False,
+        console: Console | None = None,
     ) -> RunResult:
         """Run the flow inside the running event loop; exactly like :meth:`DAG.run_async`."""
         plan = self._prepare(executor, state)
+        if progress:
+            return await run_with_progress(plan, executor, self.max_workers, state, console, self)
         return await run_plan(plan, executor, self.max_workers, state)
 
     def visualize(self) -> str:

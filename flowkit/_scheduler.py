@@ -92,10 +92,16 @@ async def run_plan(
     executor: str,
     max_workers: int | None,
     state: StateManager | None,
+    observe: Callable[[_Run], None] | None = None,
 ) -> RunResult:
-    """Run every task of ``plan``; see the module docstring for the guarantees."""
+    """Run every task of ``plan``; see the module docstring for the guarantees.
+
+    ``observe`` is handed the run before it starts (the progress bar reads its counters).
+    """
     workers = max_workers if max_workers is not None else default_max_workers(executor)
     run = _Run(plan, executor, workers, state)
+    if observe is not None:
+        observe(run)
     return await run.main()
 
 
