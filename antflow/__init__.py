@@ -11,6 +11,7 @@ from ._executor import AsyncExecutor, MapResult
 from ._future import AsyncFuture
 from ._pipeline import Pipeline, PipelineBuilder
 from ._records import ErrorSummary, FailedItem, PipelineResult
+from ._result_stream import ResultStream
 from ._stage import Stage, TaskFunc
 from ._stats import DashboardSnapshot, PipelineStats, WorkerMetrics, WorkerState
 from ._tracker import StatusEvent, StatusTracker, TaskEvent
@@ -41,6 +42,7 @@ __all__ = [
     "PipelineBuilder",
     "PipelineError",
     "PipelineResult",
+    "ResultStream",
     "PipelineStats",
     "Stage",
     "StageValidationError",

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import operator
 import time
-from collections.abc import AsyncIterable, AsyncIterator, Iterable, Sequence, Sized
+from collections.abc import AsyncIterable, Callable, Coroutine, Iterable, Sequence, Sized
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
 import anyio
-from anyio import EndOfStream
 from anyio.abc import TaskGroup
 from rich.console import Console
 
 from ._background import start_unowned
 from ._display import DEFAULT_UPDATE_INTERVAL, DashboardProtocol, DisplayDriver, choose_display
 from ._records import ErrorSummary, PipelineResult
+from ._result_stream import ResultStream, StreamRun
 from ._run import DEFAULT_PRIORITY, RunState
 from ._stage import Stage, TaskFunc, task_name
 from ._stats import DashboardSnapshot, PipelineStats, WorkerMetrics, WorkerState
-from ._streams import receive
 from ._tracker import StatusTracker
 from .exceptions import PipelineError
 
@@ -308,73 +307,83 @@ class Pipeline:
             raise error
         return list(state.results)
 
-    async def stream(
+    def stream(
         self,
         items: Iterable[Any] | AsyncIterable[Any],
         progress: bool = False,
         *,
         dashboard_update_interval: float = DEFAULT_UPDATE_INTERVAL,
         console: Console | None = None,
-    ) -> AsyncIterator[PipelineResult]:
+    ) -> ResultStream:
         """Yield results as they complete (completion order, not input order).
 
+        ``async for result in pipeline.stream(items)``. The run starts at the first iteration.
         ``items`` is consumed lazily, like in :meth:`run`; results are not kept (:attr:`results`
         stays empty), so memory stays bounded however many items flow. Failed items are not
-        yielded: see :meth:`get_error_summary`.
+        yielded: see :meth:`get_error_summary`. If iterating ``items`` raises, the workers are
+        cancelled and the iteration raises that exception once the results before it are out.
 
         Stopping early is supported: leaving the loop (``break``, an exception, cancellation)
-        shuts the pipeline down, cancelling the workers. The shutdown happens when the
-        generator is closed: at once with ``async with contextlib.aclosing(p.stream(items))``,
-        otherwise when the event loop finalizes the abandoned generator. The workers run in
-        the background of the ``async with Pipeline(...)`` block if there is one, else in the
-        background of the event loop, as with :meth:`start`.
+        cancels the workers. With ``async with pipeline.stream(items) as results:`` (or
+        ``contextlib.aclosing``) leaving also waits until every worker has stopped; after a
+        plain ``break`` the workers are cancelled at once (when CPython drops the stream) and
+        stop in the background. The workers run in the background of the
+        ``async with Pipeline(...)`` block if there is one, else in the background of the event
+        loop, as with :meth:`start`.
 
         ``progress=True`` shows the one-line progress bar, as in :meth:`run` (with
         ``dashboard_update_interval`` and ``console``, keyword-only additions to the seed's
         signature); it is updated from the background beside the workers and finished when the
-        generator is closed.
+        run stops.
 
         Raises:
-            PipelineError: the pipeline is already running.
+            PipelineError: the pipeline is already running (at the first iteration).
+            ValueError: a non-positive ``dashboard_update_interval`` (at the call).
         """
         display = choose_display(
             progress, None, None, dashboard_update_interval, console, title=self._title()
         )
-        self._begin("stream()")
-        send_out, receive_out = anyio.create_memory_object_stream[PipelineResult](
-            self.stages[-1].capacity
-        )
-        state = self._state = RunState(
-            self.stages, self.status_tracker, collect=False, output=send_out
-        )
-        driver = self._driver(display, dashboard_update_interval, state)
-        try:
-            if driver is not None:
-                await driver.start(self, _length(items))
-            await self._launch(state, items, "Pipeline.stream()", driver)
-        except BaseException:
-            self._active = False
-            if driver is not None:
-                await driver.finish([], self.get_error_summary())
-            raise
-        try:
-            with receive_out:
-                while True:
-                    try:
-                        result = await receive(receive_out)
-                    except EndOfStream:
-                        break
-                    yield result
-        finally:
-            state.cancel()
-            with anyio.CancelScope(shield=True):
-                await state.stopped.wait()
-            self._active = False
-            if driver is not None:
-                await driver.finish([], self.get_error_summary())
-        _raise_if_failed(state)
-        if state.feed_error is not None:
-            raise state.feed_error
+
+        async def open_run() -> StreamRun:
+            self._begin("stream()")
+            send_out, receive_out = anyio.create_memory_object_stream[PipelineResult](
+                self.stages[-1].capacity
+            )
+            state = self._state = RunState(
+                self.stages, self.status_tracker, collect=False, output=send_out
+            )
+            driver = self._driver(display, dashboard_update_interval, state)
+
+            def release() -> None:
+                self._active = False
+
+            state.on_stopped.append(release)
+
+            async def finish() -> None:
+                if driver is not None:
+                    await driver.finish([], self.get_error_summary())
+
+            async def follow() -> None:
+                # Also finishes the display of a stream abandoned without closing it.
+                assert driver is not None
+                await driver.follow(state.stopped)
+                await finish()
+
+            try:
+                if driver is not None:
+                    await driver.start(self, _length(items))
+                await self._launch(
+                    state, items, "Pipeline.stream()", follow if driver is not None else None
+                )
+            except BaseException:
+                release()
+                send_out.close()
+                receive_out.close()
+                await finish()
+                raise
+            return StreamRun(state, receive_out, release, finish)
+
+        return ResultStream(open_run)
 
     async def start(self) -> None:
         """Start the pipeline workers in the background; then :meth:`feed` items and :meth:`join`.
@@ -514,16 +523,18 @@ class Pipeline:
         state: RunState,
         feed: Iterable[Any] | AsyncIterable[Any] | None,
         what: str,
-        driver: DisplayDriver | None = None,
+        display: Callable[[], Coroutine[Any, Any, None]] | None = None,
     ) -> None:
+        """Start ``state``'s workers (and ``display``) beside the ``async with`` block if any,
+        else in the background of the event loop."""
         if self._owner is not None:
             await self._owner.start(state.serve, feed)
-            if driver is not None:
-                self._owner.start_soon(driver.follow, state.stopped, name="antflow display")
+            if display is not None:
+                self._owner.start_soon(display, name="antflow display")
         else:
             start_unowned(lambda: state.serve_unowned(feed), what=what)
-            if driver is not None:
-                start_unowned(lambda: driver.follow(state.stopped), what=f"{what} display")
+            if display is not None:
+                start_unowned(display, what=f"{what} display")
 
     def _title(self) -> str:
         return " → ".join(stage.name for stage in self.stages)

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterable, Iterable, Sequence
+from collections.abc import AsyncIterable, Callable, Iterable, Sequence
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 from anyio import WouldBlock
 from anyio.abc import TaskStatus
 from anyio.streams.memory import MemoryObjectSendStream
@@ -75,6 +76,8 @@ class RunState:
         self.feed_error: Exception | None = None
         #: An unexpected exception of the background machinery (a bug): re-raised to the caller.
         self.fatal: Exception | None = None
+        #: Called (synchronously) once every worker has stopped, before ``stopped`` is set.
+        self.on_stopped: list[Callable[[], None]] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -105,6 +108,8 @@ class RunState:
                 runner.inbox.close_all()
             if self.output is not None:
                 self.output.close()
+            for callback in self.on_stopped:
+                callback()
             self.stopped.set()
             if self._drained is not None:
                 self._drained.set()
@@ -127,6 +132,13 @@ class RunState:
         self.close()
         if self.output is not None:
             self.output.close()
+
+    def raise_if_stopped_by_error(self) -> None:
+        """Raise what stopped the run early: a bug in the machinery, or the inputs raising."""
+        if self.fatal is not None:
+            raise self.fatal
+        if self.feed_error is not None:
+            raise self.feed_error
 
     def cancel(self) -> None:
         """Stop every worker at its next checkpoint (also before ``serve`` has begun)."""
@@ -212,7 +224,13 @@ class RunState:
             return
         result = PipelineResult(envelope.id, envelope.value, envelope.sequence)
         if self.output is not None:
-            await send(self.output, result)
+            try:
+                await send(self.output, result)
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                # The consumer closed the stream: the run is over. Stop at the checkpoint.
+                self.cancel()
+                await anyio.lowlevel.checkpoint()
+                raise  # not reached: the checkpoint raises the cancellation
         self.deliver(result)
 
     def deliver(self, result: PipelineResult) -> None:

@@ -42,6 +42,9 @@ class Stage:
             jitter), in both modes.
         task_attempts: Calls per task in ``per_task`` mode, the first included (``1``: no retry).
         task_wait_seconds: Seconds before the first retry; later waits grow exponentially.
+        task_wait: The overview's spelling of ``task_wait_seconds`` (``Stage(..., task_wait=2.0)``),
+            accepted as an alias: give one or the other. It is folded into
+            ``task_wait_seconds`` at construction and reads ``None`` afterwards.
         stage_attempts: Runs of the task list per item in ``per_stage`` mode.
         unpack_args: Call each task as ``task(*value)`` when the value is a tuple or list and as
             ``task(**value)`` when it is a dict (otherwise ``task(value)``).
@@ -74,8 +77,18 @@ class Stage:
     on_failure: Optional[Callable[[Any, Exception, dict[str, Any]], Any]] = None  # noqa: UP045
     skip_if: Optional[Callable[[Any], bool]] = None  # noqa: UP045
     queue_capacity: Optional[int] = None  # noqa: UP045
+    task_wait: Optional[float] = field(default=None, repr=False, compare=False)  # noqa: UP045
 
     def __post_init__(self) -> None:
+        if self.task_wait is not None:
+            if self.task_wait_seconds not in (1.0, self.task_wait):
+                raise StageValidationError(
+                    f"Stage {self.name!r}: task_wait is an alias of task_wait_seconds; "
+                    f"give one of them, not both (got {self.task_wait!r} and "
+                    f"{self.task_wait_seconds!r})"
+                )
+            self.task_wait_seconds = self.task_wait
+            self.task_wait = None  # consumed: task_wait_seconds holds the value
         tasks: object = self.tasks
         if isinstance(tasks, Sequence) and not isinstance(tasks, (str, bytes)):
             self.tasks = list(tasks)

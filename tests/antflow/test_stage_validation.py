@@ -66,3 +66,21 @@ def test_pipeline_needs_stages() -> None:
 def test_pipeline_rejects_duplicate_stage_names() -> None:
     with pytest.raises(PipelineError, match="unique"):
         Pipeline(stages=[Stage("S", 1, [fetch]), Stage("S", 1, [fetch])])
+
+
+def test_task_wait_is_the_overviews_alias_of_task_wait_seconds() -> None:
+    stage = Stage(name="APICall", workers=10, tasks=[fetch], task_attempts=5, task_wait=2.0)
+    assert stage.task_wait_seconds == 2.0
+    assert stage == Stage(
+        name="APICall", workers=10, tasks=[fetch], task_attempts=5, task_wait_seconds=2.0
+    )
+
+
+def test_task_wait_and_task_wait_seconds_together_must_agree() -> None:
+    with pytest.raises(StageValidationError, match="task_wait is an alias of task_wait_seconds"):
+        Stage(name="S", workers=1, tasks=[fetch], task_wait=2.0, task_wait_seconds=3.0)
+
+
+def test_task_wait_is_validated_like_task_wait_seconds() -> None:
+    with pytest.raises(StageValidationError, match="task_wait_seconds"):
+        Stage(name="S", workers=1, tasks=[fetch], task_wait=-1.0)
