@@ -1,7 +1,8 @@
 """Test, lint, typecheck and docs sessions; ``bench`` on demand.
 
 ``nox`` with no arguments runs every session but ``bench`` (``nox -s bench``, or
-``nox -s bench -- --quick`` for a smoke run of a minute or two). The test session runs once per
+``nox -s bench -- --quick`` for a smoke run of a minute or two) and ``bench_published`` (the
+published antflow 0.10.0 on the pipeline workload, for scale). The test session runs once per
 backend: every async test of the suite runs on that backend through anyio's pytest plugin (the
 backend is chosen by the ``ANTFLOW_TEST_BACKEND`` variable, read by ``tests/conftest.py``). A
 plain ``pytest`` run, outside nox, runs every async test on asyncio and on trio.
@@ -54,3 +55,10 @@ def bench(session: nox.Session) -> None:
     """Run every benchmark and write docs/img/benchmarks.png (``-- --quick`` for a smoke run)."""
     session.install("-e", ".[bench]")
     session.run("python", "-m", "benchmarks", *session.posargs)
+
+
+@nox.session(name="bench_published")
+def bench_published(session: nox.Session) -> None:
+    """The published antflow 0.10.0 on the pipeline workload, for scale (in a venv of its own)."""
+    session.install("antflow==0.10.0", "anyio", "trio", "rich")
+    session.run("python", "benchmarks/published_antflow.py", *session.posargs)
