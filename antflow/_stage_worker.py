@@ -174,6 +174,8 @@ class StageRunner:
         next_inbox = None if last else run.runners[self.index + 1].inbox
         direct_delivery = last and run.output is None
         results = run.results if direct_delivery and run.collect else None
+        only = calls[0].fn if len(calls) == 1 and calls[0].plain else None
+        only_name = calls[0].name
         monotonic = time.monotonic
         now = monotonic()
         while True:
@@ -197,15 +199,22 @@ class StageRunner:
             slot.since = started = now
             value = envelope.value
             try:
-                for call in calls:
-                    slot.current_task = call.name
-                    if call.plain:
-                        try:
-                            value = await call.fn(value)
-                        except Exception as first:
-                            value = await self._retry_task(call, value, first)
-                    else:
-                        value = await self._run_task(call, value, envelope, slot)
+                if only is not None:  # one plain async task: the common case
+                    slot.current_task = only_name
+                    try:
+                        value = await only(value)
+                    except Exception as first:
+                        value = await self._retry_task(calls[0], value, first)
+                else:
+                    for call in calls:
+                        slot.current_task = call.name
+                        if call.plain:
+                            try:
+                                value = await call.fn(value)
+                            except Exception as first:
+                                value = await self._retry_task(call, value, first)
+                        else:
+                            value = await self._run_task(call, value, envelope, slot)
             except _ItemFailed as failed:
                 slot.failed += 1
                 self._account(slot, started)
