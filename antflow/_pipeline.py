@@ -128,8 +128,12 @@ class Pipeline:
             retries: Retries per task after a failed call (so ``retries + 1`` calls at most),
                 with exponential backoff from 1 second. Failed items are left out of the
                 result list; use a full :class:`Pipeline` to inspect them.
-            progress, dashboard, custom_dashboard, dashboard_update_interval, console: As in
-                :meth:`run` (the last three are keyword-only additions to the seed's signature).
+            progress: Show the one-line progress bar, as in :meth:`run`.
+            dashboard: Show a built-in dashboard, as in :meth:`run`.
+            custom_dashboard: Drive your own dashboard, as in :meth:`run` (keyword-only, like
+                the next two: additions to the seed's signature).
+            dashboard_update_interval: Seconds between two display updates, as in :meth:`run`.
+            console: The rich Console the built-in displays draw on, as in :meth:`run`.
         """
         task_list = list(tasks) if isinstance(tasks, (list, tuple)) else [tasks]
         if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
