@@ -46,6 +46,9 @@ __all__ = ["RunResult", "default_max_workers", "run_plan"]
 
 EXECUTORS = ("thread", "process")
 
+#: Worker threads are named ``"flowkit-worker:<workflow name>"`` while they serve a run.
+THREAD_NAME_PREFIX = "flowkit-worker:"
+
 _STOP = object()  # tells a worker thread to return
 _MISSING = object()
 
@@ -151,6 +154,8 @@ class _Run:
         self.remaining = n  # tasks not finished
         self.pending = 0  # tasks made ready (queued or running) and not finished or dropped
         self.failure: BaseException | None = None
+        #: Failures after the first, while the running tasks were waited for: (task, error).
+        self.other_failures: list[tuple[str, BaseException]] = []
         self.stopping = False  # cancelled from outside: drop whatever is queued
         self.inbox: list[Any] = []  # for the loop: task indices to start, or finished jobs
         self.notified = False  # the loop has been woken for the inbox and has not emptied it
@@ -186,10 +191,18 @@ class _Run:
                         with self.lock:
                             items, self.inbox = self.inbox, []
                             self.notified = False
-                            done = self.remaining == 0 or (
-                                self.failure is not None and self.pending == 0
+                            urgent = _is_urgent(self.failure)
+                            done = (
+                                self.remaining == 0
+                                or urgent
+                                or (self.failure is not None and self.pending == 0)
                             )
-                        if items:
+                        if urgent:
+                            # KeyboardInterrupt or SystemExit from a task: stop at once, not
+                            # after the running tasks (threads still finish their call).
+                            self.stopping = True
+                            await ex.shutdown(wait=False, cancel_futures=True)
+                        elif items:
                             self._handle_inbox(items)
                             done = False  # look again: handling may have finished tasks
                         elif not done:
@@ -207,6 +220,9 @@ class _Run:
             failure = self.failure
             if log is not None:
                 log.error(f"run of {plan.name!r} failed: {failure!r}", dag=plan.name)
+            if self.other_failures and hasattr(failure, "add_note"):  # Python >= 3.11
+                for name, exc in self.other_failures:
+                    failure.add_note(f"flowkit: task {name!r} also failed: {exc!r}")
             raise failure
         if log is not None:
             log.success(
@@ -253,12 +269,12 @@ class _Run:
             else:
                 result = await t.policy.call(self._attempt_factory(i, t, args, kwargs))
             self._store(i, result)
-        except Exception as exc:
-            self._fail(i, exc, in_loop=True)
-            return
-        except BaseException:
+        except anyio.get_cancelled_exc_class():
             self._drop(i, in_loop=True)  # cancelled from outside: the run is ending anyway
             raise
+        except BaseException as exc:  # the task's own, KeyboardInterrupt included
+            self._fail(i, exc, in_loop=True)
+            return
         self._finish(i, result, skipped=False, in_loop=True)
 
     def _attempt_factory(
@@ -297,16 +313,24 @@ class _Run:
         await anyio.to_thread.run_sync(self._thread_loop, limiter=limiter)
 
     def _thread_loop(self) -> None:
-        get = self.queue.get
-        while True:
-            item = get()
-            if item is _STOP:
-                return
-            if type(item) is int:
-                self._run_on_thread(item)
-            elif not item.cancelled and not self.stopping:
-                item.run()
-                self._post(item)
+        # The thread is anyio's; while it serves this run it is named after it, so that a
+        # debugger, a profiler or a test can tell flowkit's threads apart.
+        thread = threading.current_thread()
+        previous = thread.name
+        thread.name = f"{THREAD_NAME_PREFIX}{self.plan.name}"
+        try:
+            get = self.queue.get
+            while True:
+                item = get()
+                if item is _STOP:
+                    return
+                if type(item) is int:
+                    self._run_on_thread(item)
+                elif not item.cancelled and not self.stopping:
+                    item.run()
+                    self._post(item)
+        finally:
+            thread.name = previous
 
     def _run_on_thread(self, i: int) -> None:
         if self.failure is not None or self.stopping:
@@ -390,14 +414,16 @@ class _Run:
             self._signal_done(in_loop)
 
     def _fail(self, i: int, exc: BaseException, in_loop: bool) -> None:
+        name = self.tasks[i].name
         with self.lock:
             first = self.failure is None
             if first:
                 self.failure = exc
+            else:
+                self.other_failures.append((name, exc))
             self.pending -= 1
-            done = self.pending == 0
-        if first and self.log is not None:
-            name = self.tasks[i].name
+            done = self.pending == 0 or _is_urgent(exc)
+        if self.log is not None:
             self.log.error(f"task {name!r} failed: {exc!r}", task=name, dag=self.plan.name)
         if done:
             self._signal_done(in_loop)
@@ -443,6 +469,11 @@ class _Run:
                 return
             self.notified = True
         anyio.from_thread.run_sync(self._wake_loop)
+
+
+def _is_urgent(failure: BaseException | None) -> bool:
+    """A failure that must stop the run at once: KeyboardInterrupt, SystemExit (not Exception)."""
+    return failure is not None and not isinstance(failure, Exception)
 
 
 def _call_task(t: Task, args: list[Any], kwargs: dict[str, Any]) -> Any:

@@ -121,3 +121,99 @@ async def test_cancellation_waits_for_a_running_sync_call_and_starts_nothing_mor
             release.set()
     assert finished.is_set()  # the run returned only once its thread was done
     assert ran == []
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_keyboard_interrupt_in_a_task_stops_the_run_at_once(kind: str) -> None:
+    # The interrupt comes out bare, and a coroutine still running beside it is cancelled, not
+    # waited for (a plain failure waits for what is running).
+    ran: list[str] = []
+    cancelled = threading.Event()
+    beside_started = anyio.Event()
+
+    @task()
+    async def beside() -> None:
+        beside_started.set()
+        try:
+            await anyio.sleep_forever()
+        finally:
+            cancelled.set()
+
+    if kind == "sync":
+
+        @task()
+        def interrupted() -> None:
+            raise KeyboardInterrupt
+
+    else:
+
+        @task()
+        async def interrupted() -> None:
+            await beside_started.wait()
+            raise KeyboardInterrupt
+
+    @task()
+    def after(x: None) -> None:
+        ran.append("after")
+
+    interrupted >> after
+    with anyio.fail_after(5), pytest.raises(KeyboardInterrupt):
+        await DAG(max_workers=4).run_async()
+    assert ran == []
+    assert cancelled.is_set() or not beside_started.is_set()
+
+
+def flowkit_threads() -> list[str]:
+    return [t.name for t in threading.enumerate() if t.name.startswith("flowkit-worker:")]
+
+
+@pytest.mark.parametrize("fails", [False, True])
+async def test_no_flowkit_thread_is_left_after_a_run(fails: bool) -> None:
+    seen: list[str] = []
+
+    @task()
+    def first() -> int:
+        seen.append(threading.current_thread().name)
+        return 1
+
+    @task()
+    def second(x: int) -> int:
+        if fails:
+            raise Boom("second")
+        return x + 1
+
+    first >> second
+    if fails:
+        with pytest.raises(Boom):
+            await DAG("named", max_workers=3).run_async()
+    else:
+        assert (await DAG("named", max_workers=3).run_async())["second"] == 2
+    assert seen == ["flowkit-worker:named"]  # the task ran on one of the run's threads
+    assert flowkit_threads() == []
+
+
+async def test_later_failures_are_noted_on_the_first_and_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    both_running = threading.Barrier(2, timeout=5)
+
+    @task()
+    def left() -> None:
+        both_running.wait()
+        raise Boom("left")
+
+    @task()
+    def right() -> None:
+        both_running.wait()
+        raise KeyError("right")
+
+    with caplog.at_level("ERROR", logger="flowkit"), pytest.raises((Boom, KeyError)) as info:
+        await DAG("pair", max_workers=2).run_async()
+    other = "right" if isinstance(info.value, Boom) else "left"
+    if hasattr(info.value, "add_note"):  # Python >= 3.11
+        assert any(f"task {other!r} also failed" in note for note in info.value.__notes__), (
+            info.value.__notes__
+        )
+    logged = caplog.text
+    assert "task 'left' failed" in logged
+    assert "task 'right' failed" in logged
