@@ -81,9 +81,22 @@ TARGETS: dict[tuple[str, str], list[Target]] = {
         Target(ratio_min=3.0, against="chunked gather (10 at a time)"),
     ],
     ("stream_memory", "Pipeline.stream()"): [Target(difference_max=30.0)],
-    ("dag_throughput", "flowkit DAG, sync, thread"): [Target(ratio_min=1.5, absolute_min=9_000)],
+    # Issue 5's target is absolute: 1.5x the ~6,000 nodes/s it measured for the seed's own
+    # runner. The seed's code is not published; our reconstruction of it (the table's baseline)
+    # is much faster, so the ratio against it is shown but is not the target.
+    ("dag_throughput", "flowkit DAG, sync, thread"): [Target(absolute_min=9_000)],
     ("dag_throughput", "flowkit DAG, async def"): [Target(absolute_min=50_000)],
     ("dag_makespan", "flowkit DAG"): [Target(ratio_max=1.05)],
+    # Issue 4: with a display on, throughput drops by no more than 10%.
+    **{
+        ("dashboard_overhead", name): [Target(ratio_min=0.9)]
+        for name in (
+            "progress=True",
+            "dashboard='compact'",
+            "dashboard='detailed'",
+            "dashboard='full'",
+        )
+    },
 }
 
 
