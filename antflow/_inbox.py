@@ -11,6 +11,8 @@ import anyio.lowlevel
 from anyio import WouldBlock
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from .exceptions import PipelineError
+
 __all__ = ["Envelope", "Inbox"]
 
 
@@ -51,9 +53,10 @@ class Inbox:
     While any sender waits, newcomers queue behind it instead of taking a free slot.
     """
 
-    __slots__ = ("_arrivals", "receive_stream", "send_stream", "waiting")
+    __slots__ = ("_arrivals", "name", "receive_stream", "send_stream", "waiting")
 
-    def __init__(self, capacity: int) -> None:
+    def __init__(self, capacity: int, name: str = "") -> None:
+        self.name = name  # the stage's, for error messages
         self.send_stream: MemoryObjectSendStream[Envelope]
         self.receive_stream: MemoryObjectReceiveStream[Envelope]
         self.send_stream, self.receive_stream = anyio.create_memory_object_stream[Envelope](
@@ -90,6 +93,10 @@ class Inbox:
         If the wait is cancelled, the cancellation propagates. An item a worker had already
         moved in stays queued (it will be processed, as with anyio's ``send()``); otherwise the
         item was not queued, and ``abandoned(envelope)`` is called to say so.
+
+        Raises:
+            PipelineError: the inbox was closed for good (the run stopped) while waiting; the
+                item was not queued, and ``abandoned(envelope)`` was called.
         """
         # Yield once before parking: the workers usually make room meanwhile, and a yield
         # costs far less than parking on an event and being woken.
@@ -114,6 +121,13 @@ class Inbox:
                 if abandoned is not None:
                     abandoned(envelope)
             raise
+        if not waiter.admitted:  # woken by close_all(): the run is over
+            if abandoned is not None:
+                abandoned(envelope)
+            raise PipelineError(
+                f"the pipeline stopped (shutdown(), or its run ended) while item "
+                f"{envelope.id!r} waited for room in stage {self.name!r}; it was not fed"
+            )
 
     def admit_waiting(self) -> None:
         """After taking an item from ``receive_stream`` directly: move waiting items in.
@@ -138,6 +152,9 @@ class Inbox:
         self.send_stream.close()
 
     def close_all(self) -> None:
-        """Close both sides (the run is over or abandoned)."""
+        """Close both sides (the run is over or abandoned); waiting senders raise."""
         self.send_stream.close()
         self.receive_stream.close()
+        waiting, self.waiting = self.waiting, []
+        for _, _, waiter in waiting:
+            waiter.event.set()  # not admitted: wait_to_put raises

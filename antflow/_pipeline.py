@@ -423,7 +423,9 @@ class Pipeline:
 
         Raises:
             ValueError: If target_stage is provided but not found.
-            PipelineError: the pipeline is not started (call ``start()`` first, or use ``run()``).
+            PipelineError: the pipeline is not started (call ``start()`` first, or use ``run()``);
+                or it was shut down while an item waited for room (that item and the ones after
+                it were not fed).
         """
         state = self._started("feed()")
         runner = state.runner(target_stage)

@@ -106,7 +106,7 @@ class StageRunner:
         self.name = stage.name
         self.index = index
         self.run = run
-        self.inbox = Inbox(stage.capacity)
+        self.inbox = Inbox(stage.capacity, stage.name)
         self.slots = [WorkerSlot(stage.name, i) for i in range(stage.workers)]
         limits = stage.task_concurrency_limits
         self.calls = [

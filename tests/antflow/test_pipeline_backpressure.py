@@ -6,7 +6,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 
-from antflow import Pipeline, Stage, StatusTracker
+from antflow import Pipeline, PipelineError, Stage, StatusTracker
 
 
 async def test_no_stage_ever_holds_more_than_its_capacity() -> None:
@@ -97,3 +97,34 @@ async def test_a_feed_cancelled_while_the_queue_is_full_leaves_no_trace(tracked:
     assert seen == [-1, 0, 2]
     stats = pipeline.get_stats()
     assert (stats.items_fed, stats.items_processed, stats.items_in_flight) == (3, 3, 0)
+
+
+async def test_a_feed_waiting_for_room_raises_when_the_pipeline_shuts_down() -> None:
+    release = anyio.Event()
+
+    async def gate(x: int) -> int:
+        await release.wait()
+        return x
+
+    pipeline = Pipeline(stages=[Stage("S", 1, [gate], queue_capacity=1)])
+    errors: list[PipelineError] = []
+
+    async def feed_one_more() -> None:
+        with pytest.raises(
+            PipelineError, match="while item 2 waited for room in stage 'S'"
+        ) as info:
+            await pipeline.feed([2])
+        errors.append(info.value)
+
+    async with pipeline:
+        await pipeline.start()
+        await pipeline.feed([0])  # held by the worker
+        await pipeline.feed([1])  # fills the queue
+        with anyio.fail_after(5):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(feed_one_more)  # waits for room
+                for _ in range(10):
+                    await anyio.lowlevel.checkpoint()
+                await pipeline.shutdown()  # used to leave that feed() waiting forever
+    assert len(errors) == 1
+    assert pipeline.get_stats().items_fed == 2  # the item that never entered is not counted
