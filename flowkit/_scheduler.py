@@ -24,6 +24,7 @@ behind.
 
 from __future__ import annotations
 
+import operator
 import os
 import queue
 import threading
@@ -113,7 +114,9 @@ class _ThreadJob:
 
     __slots__ = ("args", "cancelled", "done", "error", "func", "kwargs", "result")
 
-    def __init__(self, func: Callable[..., Any], args: list[Any], kwargs: dict[str, Any]) -> None:
+    def __init__(
+        self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> None:
         self.func = func
         self.args = args
         self.kwargs = kwargs
@@ -141,6 +144,9 @@ class _Run:
         n = len(plan.tasks)
         self.tasks = plan.tasks
         self.upstream = plan.upstream
+        # Per task, a C-level function picking its upstream results out of ``results``: a
+        # task with many upstream tasks gathers them without a Python loop.
+        self.gather = [_gatherer(row) for row in plan.upstream]
         self.downstream = plan.downstream
         self.inject = plan.inject
         self.results: list[Any] = [None] * n
@@ -278,7 +284,7 @@ class _Run:
         self._finish(i, result, skipped=False, in_loop=True)
 
     def _attempt_factory(
-        self, i: int, t: Task, args: list[Any], kwargs: dict[str, Any]
+        self, i: int, t: Task, args: tuple[Any, ...], kwargs: dict[str, Any]
     ) -> Callable[[], Any]:
         attempts = 0
         log = self.log
@@ -364,16 +370,15 @@ class _Run:
 
     # -- either side -------------------------------------------------------------------------
 
-    def _upstream_results(self, i: int) -> list[Any]:
-        results = self.results
-        return [results[j] for j in self.upstream[i]]
+    def _upstream_results(self, i: int) -> tuple[Any, ...]:
+        return self.gather[i](self.results)
 
-    def _arguments(self, i: int) -> tuple[list[Any], dict[str, Any]]:
+    def _arguments(self, i: int) -> tuple[tuple[Any, ...], dict[str, Any]]:
         inject = self.inject[i]
         if inject is None:
-            return self._upstream_results(i), {}
+            return self.gather[i](self.results), {}
         results = self.results
-        return [], {name: results[j] for name, j in inject}
+        return (), {name: results[j] for name, j in inject}
 
     def _cached(self, i: int) -> Any:
         if self.state is None:
@@ -476,6 +481,16 @@ def _is_urgent(failure: BaseException | None) -> bool:
     return failure is not None and not isinstance(failure, Exception)
 
 
-def _call_task(t: Task, args: list[Any], kwargs: dict[str, Any]) -> Any:
+def _gatherer(indices: tuple[int, ...]) -> Callable[[list[Any]], tuple[Any, ...]]:
+    """``lambda results: tuple(results[j] for j in indices)``, at C speed when it counts."""
+    if len(indices) >= 2:
+        return operator.itemgetter(*indices)  # returns a tuple for two or more indices
+    if indices:
+        (j,) = indices
+        return lambda results: (results[j],)
+    return lambda results: ()
+
+
+def _call_task(t: Task, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
     """In a worker process: call the task's function."""
     return t.func(*args, **kwargs)
