@@ -14,6 +14,7 @@ from rich.console import Console
 
 from ._background import start_unowned
 from ._display import DEFAULT_UPDATE_INTERVAL, DashboardProtocol, DisplayDriver, choose_display
+from ._interrupts import BaseExceptionGroup, lone_interrupt
 from ._records import ErrorSummary, PipelineResult
 from ._result_stream import ResultStream, StreamRun
 from ._run import DEFAULT_PRIORITY, RunState
@@ -291,17 +292,23 @@ class Pipeline:
         try:
             if driver is not None:
                 await driver.start(self, _length(items))
-            async with anyio.create_task_group() as tg:
-                await tg.start(state.serve)
-                if driver is not None:
-                    tg.start_soon(driver.follow, state.stopped, name="antflow display")
-                try:
-                    await state.feed(items, state.runners[0], DEFAULT_PRIORITY)
-                    await state.wait_drained()
-                    state.close()
-                except Exception as exc:
-                    error = exc
-                    state.cancel()
+            try:
+                async with anyio.create_task_group() as tg:
+                    await tg.start(state.serve)
+                    if driver is not None:
+                        tg.start_soon(driver.follow, state.stopped, name="antflow display")
+                    try:
+                        await state.feed(items, state.runners[0], DEFAULT_PRIORITY)
+                        await state.wait_drained()
+                        state.close()
+                    except Exception as exc:
+                        error = exc
+                        state.cancel()
+            except BaseExceptionGroup as group:
+                interrupt = lone_interrupt(group)
+                if interrupt is None:
+                    raise
+                raise interrupt from None  # Ctrl-C comes out as it went in
         finally:
             self._active = False
             state.results.sort(key=_BY_SEQUENCE)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 from contextlib import aclosing
 from typing import Any
 
@@ -204,3 +207,50 @@ async def test_stream_rejects_a_second_concurrent_run_at_first_iteration() -> No
         second = pipeline.stream(range(10))
         with pytest.raises(PipelineError, match="already running"):
             await second.__anext__()
+
+
+_CTRL_C_PROGRAM = """
+import sys, anyio
+from antflow import Pipeline, Stage
+
+async def slow(x):
+    if x == 0:
+        print("started", flush=True)
+    await anyio.sleep(30)
+    return x
+
+async def main():
+    try:
+        await Pipeline(stages=[Stage("S", 2, [slow])]).run(range(10))
+    except KeyboardInterrupt:
+        print("caught a bare KeyboardInterrupt", flush=True)
+        raise
+
+anyio.run(main, backend=sys.argv[1])
+"""
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_ctrl_c_during_run_comes_out_as_a_bare_keyboard_interrupt(backend: str) -> None:
+    # A real SIGINT, in a subprocess. trio raises it inside the run's task group, which used to
+    # wrap it in a BaseExceptionGroup that `except KeyboardInterrupt` does not catch. asyncio
+    # turns it into a cancellation of the main task and raises KeyboardInterrupt from the event
+    # loop once the run has stopped.
+    process = subprocess.Popen(
+        [sys.executable, "-c", _CTRL_C_PROGRAM, backend],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "started"
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    if backend == "trio":
+        assert "caught a bare KeyboardInterrupt" in out
+    assert "ExceptionGroup" not in err
+    assert err.rstrip().endswith("KeyboardInterrupt")
+    assert process.returncode != 0
