@@ -37,6 +37,7 @@ import anyio.to_process
 import anyio.to_thread
 
 from antflow import AsyncExecutor
+from antflow._interrupts import BaseExceptionGroup, lone_interrupt
 
 from . import _logging
 from ._plan import Plan
@@ -218,17 +219,22 @@ class _Run:
                     self.stopping = True
                     for _ in range(n_threads):
                         self.queue.put(_STOP)
-        except BaseException:
+        except BaseException as exc:
             if log is not None and self.failure is None:
                 log.warning(f"run of {plan.name!r} cancelled", dag=plan.name)
+            if isinstance(exc, BaseExceptionGroup):
+                interrupt = lone_interrupt(exc)
+                if interrupt is not None:
+                    # Ctrl-C on trio arrives inside the run's task group, which wraps it.
+                    raise interrupt from None
             raise
         if self.failure is not None:
             failure = self.failure
             if log is not None:
                 log.error(f"run of {plan.name!r} failed: {failure!r}", dag=plan.name)
             if self.other_failures and hasattr(failure, "add_note"):  # Python >= 3.11
-                for name, exc in self.other_failures:
-                    failure.add_note(f"flowkit: task {name!r} also failed: {exc!r}")
+                for name, other in self.other_failures:
+                    failure.add_note(f"flowkit: task {name!r} also failed: {other!r}")
             raise failure
         if log is not None:
             log.success(

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
 import threading
 
 import anyio
@@ -217,3 +220,46 @@ async def test_later_failures_are_noted_on_the_first_and_logged(
     logged = caplog.text
     assert "task 'left' failed" in logged
     assert "task 'right' failed" in logged
+
+
+_CTRL_C_PROGRAM = """
+import sys, time, anyio
+from flowkit import DAG, task
+
+@task()
+async def waits() -> None:
+    print("started", flush=True)
+    await anyio.sleep(30)
+
+@task()
+def blocks() -> None:
+    time.sleep(0.2)
+
+try:
+    DAG("interrupted", tasks=[waits, blocks]).run(backend=sys.argv[1])
+except KeyboardInterrupt:
+    print("caught a bare KeyboardInterrupt", flush=True)
+    raise
+"""
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_ctrl_c_during_a_run_comes_out_as_a_bare_keyboard_interrupt(backend: str) -> None:
+    # A real SIGINT, in a subprocess: on trio it arrives inside the run's task group, which used
+    # to wrap it in a BaseExceptionGroup that `except KeyboardInterrupt` does not catch.
+    process = subprocess.Popen(
+        [sys.executable, "-c", _CTRL_C_PROGRAM, backend],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().strip() == "started"
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert "caught a bare KeyboardInterrupt" in out
+    assert "ExceptionGroup" not in err
+    assert err.rstrip().endswith("KeyboardInterrupt")
