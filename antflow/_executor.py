@@ -15,13 +15,13 @@ from collections.abc import (
     Sized,
 )
 from dataclasses import dataclass
+from itertools import islice
 from types import TracebackType
 from typing import Any, Generic, TypeVar
 
 import anyio
-from anyio import EndOfStream, WouldBlock
+import anyio.lowlevel
 from anyio.abc import TaskGroup
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 from rich.console import Console
 
 from . import _waiting
@@ -54,6 +54,9 @@ _BACKGROUND = "background"
 #: four items waiting for the consumer to free the window; 3 keeps them fed (measured with
 #: benchmarks/executor_throughput.py).
 _WINDOW_FACTOR = 3
+
+# The keyword arguments of every call made by map(): none. Shared, never mutated.
+_NO_KWARGS: dict[str, Any] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +236,11 @@ class _OrderedMap(Generic[R]):
         if not window:
             return None
         head = window[0]
-        if not head.done():
+        if head._state is _RUNNING:
+            # A running head often finishes within one turn of the event loop: look again after
+            # one checkpoint, which costs much less than parking on an event.
+            await anyio.lowlevel.checkpoint()
+        if head._state is _PENDING or head._state is _RUNNING:
             await head._wait(deadline)
         batch: list[R] = []
         while window:
@@ -254,18 +261,25 @@ class _OrderedMap(Generic[R]):
         if arguments is None:
             return
         executor, window, fn, options = self._executor, self._window, self._fn, self._options
-        limit = _WINDOW_FACTOR * executor._max_workers
-        while len(window) < limit:
-            try:
-                args = next(arguments)
-            except StopIteration:
-                self._arguments = None
-                return
+        queue, sleepers, max_workers = executor._queue, executor._sleepers, executor._max_workers
+        limit = _WINDOW_FACTOR * max_workers
+        for args in islice(arguments, limit - len(window)):
             if executor._shutdown:
                 executor._ensure_accepting("map()")  # raises ExecutorShutdownError
-            future: AsyncFuture[R] = AsyncFuture(fn, args, {}, options)
-            executor._enqueue(future)
+            future: AsyncFuture[R] = AsyncFuture(fn, args, _NO_KWARGS, options)
+            # executor._enqueue(future), inlined.
+            queue.append(future)
+            if sleepers:
+                sleepers.popleft().set()
+            elif (
+                executor._workers < max_workers
+                and len(queue) > executor._idle
+                and executor._task_group is not None
+            ):
+                executor._start_worker(executor._task_group)
             window.append(future)
+        if len(window) < limit:
+            self._arguments = None  # exhausted
 
     def _cancel_outstanding(self) -> None:
         window, self._window = self._window, deque()
@@ -305,16 +319,17 @@ class AsyncExecutor:
                 "it is the number of calls that may run at the same time"
             )
         self._max_workers = max_workers
-        # The queue of futures; opened when the executor starts (_open), closed when it ends.
-        self._send: MemoryObjectSendStream[AsyncFuture[Any]] | None = None
-        self._receive: MemoryObjectReceiveStream[AsyncFuture[Any]] | None = None
+        # The queue of futures not yet taken by a worker. A plain deque rather than a memory
+        # object stream: a worker takes a future with one popleft and no call, and an idle
+        # worker parks on an event of its own in ``_sleepers`` (see _Worker._next).
+        self._queue: deque[AsyncFuture[Any]] = deque()
+        self._sleepers: deque[anyio.Event] = deque()
         self._mode = _IDLE
         self._shutdown = False
         self._task_group: TaskGroup | None = None
         # Worker bookkeeping, read on every submit to decide whether to start another worker.
         self._workers = 0  # workers alive
-        self._idle = 0  # workers blocked waiting for work
-        self._queued = 0  # futures sent but not yet taken by a worker
+        self._idle = 0  # workers that found the queue empty and wait for work
         self._running: set[_Worker] = set()
         self._closed: anyio.Event | None = None  # set when shutdown begins
         self._all_exited: anyio.Event | None = None  # set when the last worker exited
@@ -371,7 +386,6 @@ class AsyncExecutor:
             # them so that nothing stays pending forever.
             self._begin_shutdown(cancel_futures=True)
             self._task_group = None
-            self._close_streams()
 
     async def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
         """Stop accepting work; optionally cancel what is queued and running; optionally wait.
@@ -564,19 +578,16 @@ class AsyncExecutor:
 
     def _open(self, mode: str) -> None:
         self._mode = mode
-        self._send, self._receive = anyio.create_memory_object_stream[AsyncFuture[Any]](math.inf)
-
-    def _close_streams(self) -> None:
-        if self._send is not None and self._receive is not None:
-            self._send.close()
-            self._receive.close()
 
     def _enqueue(self, future: AsyncFuture[Any]) -> None:
-        self._send.send_nowait(future)  # type: ignore[union-attr]  # open once accepting
-        self._queued += 1
-        if (
+        # _OrderedMap._fill inlines this: keep the two in step.
+        queue = self._queue
+        queue.append(future)
+        if self._sleepers:
+            self._sleepers.popleft().set()
+        elif (
             self._workers < self._max_workers
-            and self._queued > self._idle
+            and len(queue) > self._idle
             and self._task_group is not None
         ):
             self._start_worker(self._task_group)
@@ -589,7 +600,7 @@ class AsyncExecutor:
             self._closed.set()
             if self._workers == 0:
                 self._all_exited.set()
-        for _ in range(min(self._queued, self._max_workers)):
+        for _ in range(min(len(self._queue), self._max_workers)):
             self._start_worker(task_group)
 
     async def _serve_in_background(self) -> None:
@@ -602,27 +613,25 @@ class AsyncExecutor:
             # Cancelled (the event loop is ending): nothing may stay pending forever.
             self._begin_shutdown(cancel_futures=True)
             self._task_group = None
-            self._close_streams()
 
     def _start_worker(self, task_group: TaskGroup) -> None:
         self._workers += 1
         task_group.start_soon(_Worker(self).run, name=f"antflow-executor-worker-{self._workers}")
 
     def _begin_shutdown(self, cancel_futures: bool) -> None:
-        if cancel_futures and self._receive is not None:
-            while True:
-                try:
-                    self._receive.receive_nowait().cancel()
-                except (WouldBlock, EndOfStream, anyio.ClosedResourceError):
-                    break
-                self._queued -= 1
+        if cancel_futures:
+            queue = self._queue
+            while queue:
+                queue.popleft().cancel()
             for worker in list(self._running):
                 if worker.current is not None:
                     worker.current.cancel()
         if not self._shutdown:
             self._shutdown = True
-            if self._send is not None:
-                self._send.close()
+            # Idle workers wake up, find the queue empty and the executor shut down, and exit.
+            sleepers = self._sleepers
+            while sleepers:
+                sleepers.popleft().set()
             if self._closed is not None:
                 self._closed.set()
             if self._workers == 0 and self._all_exited is not None:
@@ -645,8 +654,7 @@ class _Worker:
 
     async def run(self) -> None:
         executor = self.executor
-        receive = executor._receive
-        assert receive is not None
+        queue = executor._queue
         executor._running.add(self)
         try:
             while True:
@@ -655,16 +663,15 @@ class _Worker:
                 # call; the scope swallows that cancellation and a fresh scope takes over.
                 with anyio.CancelScope() as scope:
                     while True:
-                        # The fast path of _streams.receive, inlined: this is the hot loop.
-                        try:
-                            future = receive.receive_nowait()
-                        except WouldBlock:
-                            executor._idle += 1
-                            try:
-                                future = await receive.receive()
-                            finally:
-                                executor._idle -= 1
-                        executor._queued -= 1
+                        # The hot loop: no helper call when there is work, nothing written that
+                        # no one could read before the next await.
+                        if queue:
+                            future = queue.popleft()
+                        else:
+                            next_future = await self._next()
+                            if next_future is None:
+                                return  # shut down and nothing left to run
+                            future = next_future
                         if future._state is not _PENDING:
                             continue  # cancelled while queued
                         future._state = _RUNNING
@@ -673,20 +680,29 @@ class _Worker:
                         awaitable = None
                         try:
                             if future._options is None:
-                                awaitable = future._fn(*future._args, **future._kwargs)
+                                if future._kwargs:
+                                    awaitable = future._fn(*future._args, **future._kwargs)
+                                else:
+                                    awaitable = future._fn(*future._args)
                                 value = await awaitable
                             else:
                                 value = await future._options.run(future)
                         except Exception as exc:
                             future._set_exception(_explain_not_awaitable(exc, future, awaitable))
-                        else:
-                            future._set_result(value)
-                        if future._state is _CANCELLED:
-                            # Its cancel() cancelled this scope, yet the call finished: renew.
+                            if future._state is _CANCELLED:
+                                break  # its cancel() cancelled this scope: renew it
+                            continue
+                        # future._set_result(value), inlined.
+                        if future._state is not _RUNNING:
+                            # Cancelled: its cancel() cancelled this scope, yet the call
+                            # finished. Renew the scope.
                             break
+                        future._state = _FINISHED
+                        future._result = value
+                        future._cancel_scope = None
+                        if future._waiters is not None or future._callbacks is not None:
+                            future._wake()
                 # The scope was cancelled by the current future's cancel(): it is cancelled.
-        except EndOfStream:
-            return
         finally:
             # Cancelled from outside (executor cancelled) or a BaseException from the call: the
             # call in hand must not stay "running" forever. (cancel() is a no-op once done.)
@@ -695,6 +711,31 @@ class _Worker:
                 self.current = None
             executor._running.discard(self)
             executor._worker_exited()
+
+    async def _next(self) -> AsyncFuture[Any] | None:
+        """Wait until the queue has a future and take it; None once shut down and drained."""
+        executor = self.executor
+        queue = executor._queue
+        executor._idle += 1
+        try:
+            if not executor._shutdown:
+                # Work usually arrives within one turn of the event loop (a map refills its
+                # window whenever its consumer runs): look again after one checkpoint, which
+                # costs much less than parking on an event; park only if still nothing.
+                await anyio.lowlevel.checkpoint()
+            while not queue:
+                if executor._shutdown:
+                    return None
+                event = anyio.Event()  # set by _enqueue (one sleeper per future) or shutdown
+                executor._sleepers.append(event)
+                try:
+                    await event.wait()
+                finally:
+                    if not event.is_set():  # cancelled while parked
+                        executor._sleepers.remove(event)
+        finally:
+            executor._idle -= 1
+        return queue.popleft()
 
 
 async def _await_call(fn: Callable[..., Awaitable[T]], args: tuple[Any, ...], kwargs: Any) -> T:
