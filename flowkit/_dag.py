@@ -8,11 +8,10 @@ from typing import Any
 from rich.console import Console
 
 from ._plan import Plan, compile_plan, render_mermaid, render_text
-from ._progress import run_sync_with_progress, run_with_progress
-from ._scheduler import RunResult, check_max_workers, run_plan
+from ._scheduler import RunResult, check_max_workers
 from ._state import StateManager
 from ._task import Task
-from ._workflow import prepare_plan, run_sync
+from ._workflow import prepare_plan, run_sync, run_workflow
 
 __all__ = ["DAG"]
 
@@ -99,11 +98,17 @@ class DAG:
                 ``TaskNotPicklableError``), before any task runs.
         """
         plan = self._prepare(executor, state)
-        if progress:
-            return run_sync_with_progress(
-                plan, executor, self.max_workers, state, backend, backend_options, console, self
-            )
-        return run_sync(plan, executor, self.max_workers, state, backend, backend_options)
+        return run_sync(
+            plan,
+            executor,
+            self.max_workers,
+            state,
+            backend,
+            backend_options,
+            progress,
+            console,
+            self,
+        )
 
     async def run_async(
         self,
@@ -120,9 +125,7 @@ class DAG:
         are as in :meth:`run`.
         """
         plan = self._prepare(executor, state)
-        if progress:
-            return await run_with_progress(plan, executor, self.max_workers, state, console, self)
-        return await run_plan(plan, executor, self.max_workers, state)
+        return await run_workflow(plan, executor, self.max_workers, state, progress, console, self)
 
     def visualize(self) -> str:
         """A text view: one line per task in dependency order, with what it waits for."""

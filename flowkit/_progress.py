@@ -7,7 +7,6 @@ from a task of its own; the tasks' path is untouched.
 
 from __future__ import annotations
 
-import functools
 import time
 from typing import Any
 
@@ -20,9 +19,8 @@ from antflow._display import DEFAULT_UPDATE_INTERVAL, DisplayDriver, choose_disp
 from ._plan import Plan
 from ._scheduler import RunResult, _Run, run_plan
 from ._state import StateManager
-from ._workflow import BACKENDS
 
-__all__ = ["run_sync_with_progress", "run_with_progress"]
+__all__ = ["run_with_progress"]
 
 
 async def run_with_progress(
@@ -76,23 +74,3 @@ async def run_with_progress(
         raise error
     assert result is not None
     return result
-
-
-def run_sync_with_progress(
-    plan: Plan,
-    executor: str,
-    max_workers: int | None,
-    state: StateManager | None,
-    backend: str,
-    backend_options: dict[str, Any] | None,
-    console: Console | None,
-    source: Any = None,
-) -> RunResult:
-    """:func:`run_with_progress` in a fresh event loop of ``backend``."""
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be 'asyncio' or 'trio', got {backend!r}")
-    return anyio.run(
-        functools.partial(run_with_progress, plan, executor, max_workers, state, console, source),
-        backend=backend,
-        backend_options=backend_options,
-    )

@@ -1,4 +1,4 @@
-"""What DAG and Flow share around a run: the sync entry point and the process-executor check."""
+"""What DAG and Flow share around a run: the entry points and the process-executor check."""
 
 from __future__ import annotations
 
@@ -8,16 +8,33 @@ from collections.abc import Callable
 from typing import Any
 
 import anyio
+from rich.console import Console
 
 from ._plan import Plan
+from ._progress import run_with_progress
 from ._scheduler import RunResult, check_executor, run_plan
 from ._state import StateManager
 from ._task import _load_task
 from .exceptions import TaskNotPicklableError
 
-__all__ = ["BACKENDS", "check_process_ready", "run_sync"]
+__all__ = ["BACKENDS", "check_process_ready", "prepare_plan", "run_sync", "run_workflow"]
 
 BACKENDS = ("asyncio", "trio")
+
+
+async def run_workflow(
+    plan: Plan,
+    executor: str,
+    max_workers: int | None,
+    state: StateManager | None,
+    progress: bool = False,
+    console: Console | None = None,
+    source: Any = None,
+) -> RunResult:
+    """Run ``plan`` in the running event loop, under antflow's progress bar if ``progress``."""
+    if progress:
+        return await run_with_progress(plan, executor, max_workers, state, console, source)
+    return await run_plan(plan, executor, max_workers, state)
 
 
 def run_sync(
@@ -27,12 +44,17 @@ def run_sync(
     state: StateManager | None,
     backend: str,
     backend_options: dict[str, Any] | None,
+    progress: bool = False,
+    console: Console | None = None,
+    source: Any = None,
 ) -> RunResult:
-    """Run ``plan`` in a fresh event loop of ``backend``."""
+    """:func:`run_workflow` in a fresh event loop of ``backend``."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be 'asyncio' or 'trio', got {backend!r}")
     return anyio.run(
-        functools.partial(run_plan, plan, executor, max_workers, state),
+        functools.partial(
+            run_workflow, plan, executor, max_workers, state, progress, console, source
+        ),
         backend=backend,
         backend_options=backend_options,
     )
