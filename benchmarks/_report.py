@@ -183,6 +183,30 @@ def run_module(module: Module, backend: str, quick: bool, repeats: int | None) -
     return with_targets(module.name, records)
 
 
+def _row(
+    module: str,
+    record: dict[str, Any],
+    baseline: str,
+    baseline_median: float,
+    target: Target | None,
+) -> Row:
+    """``record``'s figure against ``baseline``, judged by ``target``."""
+    return Row(
+        module,
+        record["workload"],
+        record["backend"],
+        record["name"],
+        record["unit"],
+        record["min"],
+        record["median"],
+        record["max"],
+        baseline,
+        baseline_median,
+        record["higher_is_better"],
+        target,
+    )
+
+
 def with_targets(module: str, records: list[dict[str, Any]]) -> list[Row]:
     """Rows of ``records``, with their targets, plus one row per target against a contender."""
     rows = []
@@ -191,22 +215,7 @@ def with_targets(module: str, records: list[dict[str, Any]]) -> list[Row]:
             continue  # the baseline against itself says nothing
         targets = TARGETS.get((module, r["name"]), [])
         own = next((t for t in targets if t.against is None), None)
-        rows.append(
-            Row(
-                module,
-                r["workload"],
-                r["backend"],
-                r["name"],
-                r["unit"],
-                r["min"],
-                r["median"],
-                r["max"],
-                r["baseline"],
-                r["baseline_median"],
-                r["higher_is_better"],
-                own,
-            )
-        )
+        rows.append(_row(module, r, r["baseline"], r["baseline_median"], own))
         for t in targets:
             if t.against is None:
                 continue
@@ -221,22 +230,7 @@ def with_targets(module: str, records: list[dict[str, Any]]) -> list[Row]:
                 None,
             )
             if other is not None:
-                rows.append(
-                    Row(
-                        module,
-                        r["workload"],
-                        r["backend"],
-                        r["name"],
-                        r["unit"],
-                        r["min"],
-                        r["median"],
-                        r["max"],
-                        t.against,
-                        other["median"],
-                        r["higher_is_better"],
-                        t,
-                    )
-                )
+                rows.append(_row(module, r, t.against, other["median"], t))
     return rows
 
 
