@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 from contextlib import aclosing
 from typing import Any
 
@@ -13,6 +10,7 @@ import anyio.lowlevel
 import pytest
 
 from antflow import Pipeline, PipelineError, Stage
+from tests._ctrl_c import ctrl_c
 
 
 class Blocker:
@@ -236,21 +234,10 @@ def test_ctrl_c_during_run_comes_out_as_a_bare_keyboard_interrupt(backend: str) 
     # wrap it in a BaseExceptionGroup that `except KeyboardInterrupt` does not catch. asyncio
     # turns it into a cancellation of the main task and raises KeyboardInterrupt from the event
     # loop once the run has stopped.
-    process = subprocess.Popen(
-        [sys.executable, "-c", _CTRL_C_PROGRAM, backend],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        assert process.stdout.readline().strip() == "started"
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
-    finally:
-        process.kill()
+    result = ctrl_c(_CTRL_C_PROGRAM, backend)
+    out, err = result.out, result.err
     if backend == "trio":
         assert "caught a bare KeyboardInterrupt" in out
     assert "ExceptionGroup" not in err
     assert err.rstrip().endswith("KeyboardInterrupt")
-    assert process.returncode != 0
+    assert result.returncode != 0

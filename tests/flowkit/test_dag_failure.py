@@ -1,14 +1,12 @@
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 import threading
 
 import anyio
 import pytest
 
 from flowkit import DAG, task
+from tests._ctrl_c import ctrl_c
 
 
 class Boom(Exception):
@@ -247,19 +245,8 @@ except KeyboardInterrupt:
 def test_ctrl_c_during_a_run_comes_out_as_a_bare_keyboard_interrupt(backend: str) -> None:
     # A real SIGINT, in a subprocess: on trio it arrives inside the run's task group, which used
     # to wrap it in a BaseExceptionGroup that `except KeyboardInterrupt` does not catch.
-    process = subprocess.Popen(
-        [sys.executable, "-c", _CTRL_C_PROGRAM, backend],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        assert process.stdout.readline().strip() == "started"
-        process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=30)
-    finally:
-        process.kill()
+    result = ctrl_c(_CTRL_C_PROGRAM, backend)
+    out, err = result.out, result.err
     assert "caught a bare KeyboardInterrupt" in out
     assert "ExceptionGroup" not in err
     assert err.rstrip().endswith("KeyboardInterrupt")
