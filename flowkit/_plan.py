@@ -6,9 +6,9 @@ Both faces (``DAG`` with ``>>`` links, ``Flow`` with ``add``/``branch``/``merge`
 
 from __future__ import annotations
 
-import contextlib
 import inspect
-from collections.abc import Callable, Sequence
+import operator
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ._task import Task
@@ -22,17 +22,26 @@ class Plan:
     """An acyclic graph of tasks, indexed by position.
 
     ``order`` is a topological order. ``upstream[i]`` lists the indices task ``i`` depends on, in
-    link order (its positional arguments); ``downstream[i]`` the tasks depending on it.
-    ``inject[i]`` is ``None`` when upstream results are passed positionally (DAG), or the
-    ``(parameter, task index)`` pairs to pass by keyword (Flow).
+    link order (its positional arguments). ``inject[i]`` is ``None`` when upstream results are
+    passed positionally (DAG), or the ``(parameter, task index)`` pairs to pass by keyword (Flow).
+
+    For the scheduler, tasks with the same upstream tuple form one *join*: they become ready
+    together and receive the same arguments. ``join_of[i]`` is task ``i``'s join,
+    ``join_members[k]`` the tasks of join ``k`` (ascending), ``join_upstream[k]`` their shared
+    upstream tuple, and ``waiting_joins[i]`` the joins waiting for task ``i``. Finishing a task
+    then costs one step per join waiting for it, not one per task: in a layer of 50 tasks that
+    each depend on all 50 tasks of the layer before, the layer is one join.
     """
 
     name: str
     tasks: tuple[Task, ...]
     upstream: tuple[tuple[int, ...], ...]
-    downstream: tuple[tuple[int, ...], ...]
     inject: tuple[tuple[tuple[str, int], ...] | None, ...]
     order: tuple[int, ...]
+    join_of: tuple[int, ...]
+    join_members: tuple[tuple[int, ...], ...]
+    join_upstream: tuple[tuple[int, ...], ...]
+    waiting_joins: tuple[tuple[int, ...], ...]
 
     @property
     def names(self) -> list[str]:
@@ -47,7 +56,8 @@ def compile_plan(
 ) -> Plan:
     """Index ``tasks`` and check the graph: unique names, no missing dependency, no cycle.
 
-    ``upstream`` gives each task's dependencies; by default the tasks' own ``>>`` links.
+    ``upstream`` gives each task's dependencies; by default the tasks' own ``>>`` links. A task
+    left out of ``tasks`` that depends on one of them is simply not part of this plan.
 
     Raises:
         WorkflowDefinitionError: two tasks share a name, or a task depends on one left out.
@@ -66,27 +76,39 @@ def compile_plan(
             )
         by_name[t.name] = t
         index[t] = i
-    position = index.__getitem__
-    ups: list[tuple[int, ...]] = []
-    for i, t in enumerate(tasks):
-        deps = t.upstream if upstream is None else upstream[i]
+    # Group the tasks by their upstream tuple (hashed by task identity, in C), then resolve
+    # each group's positions once: most of the links of a wide DAG are resolved in bulk.
+    join_by_deps: dict[tuple[Task, ...], int] = {}
+    new_join = join_by_deps.setdefault
+    all_deps = (t.upstream for t in tasks) if upstream is None else upstream
+    # len() is taken before setdefault inserts: an unseen upstream tuple gets the next number.
+    join_of = [new_join(deps, len(join_by_deps)) for deps in map(tuple, all_deps)]
+    join_members: tuple[tuple[int, ...], ...]
+    if len(join_by_deps) == len(tasks):  # no two tasks share an upstream: join k is task k
+        join_members = tuple((i,) for i in range(len(tasks)))
+    else:
+        members: list[list[int]] = [[] for _ in join_by_deps]
+        for i, k in enumerate(join_of):
+            members[k].append(i)
+        join_members = tuple(map(tuple, members))
+    join_upstream: list[tuple[int, ...]] = []
+    for k, deps in enumerate(join_by_deps):
         try:
-            ups.append(tuple(map(position, deps)))
+            join_upstream.append(_positions(index, deps))
         except KeyError:
             missing = next(dep for dep in deps if dep not in index)
+            first = tasks[join_members[k][0]]  # the tasks of a join share their upstream
             raise WorkflowDefinitionError(
-                f"task {t.name!r} depends on {missing.name!r}, which is not in workflow "
+                f"task {first.name!r} depends on {missing.name!r}, which is not in workflow "
                 f"{name!r}; add {missing.name!r} to its tasks"
             ) from None
-    downs: list[Sequence[int]]
-    if upstream is None:  # >> links are symmetric: read the downstream side directly
-        downs = [_positions(t.downstream, position) if t.downstream else () for t in tasks]
-    else:
-        downs = [[] for _ in tasks]
-        for i, deps_of_i in enumerate(ups):
-            for j in deps_of_i:
-                downs[j].append(i)  # type: ignore[attr-defined]
-    order = _topological_order(tasks, ups, downs)
+    waiting: list[list[int]] = [[] for _ in tasks]
+    for k, row in enumerate(join_upstream):
+        for j in row:
+            waiting[j].append(k)
+    waiting_joins = tuple(map(tuple, waiting))
+    ups = [join_upstream[k] for k in join_of]
+    order = _topological_order(tasks, ups, join_members, join_upstream, waiting_joins)
     inject: list[tuple[tuple[str, int], ...] | None] = [None] * len(tasks)
     if inject_by_name:
         inject = [_injection(t, i, tasks, ups) for i, t in enumerate(tasks)]
@@ -94,40 +116,45 @@ def compile_plan(
         name=name,
         tasks=tuple(tasks),
         upstream=tuple(ups),
-        downstream=tuple(tuple(d) for d in downs),
         inject=tuple(inject),
         order=tuple(order),
+        join_of=tuple(join_of),
+        join_members=join_members,
+        join_upstream=tuple(join_upstream),
+        waiting_joins=waiting_joins,
     )
 
 
-def _positions(targets: list[Task], position: Callable[[Task], int]) -> tuple[int, ...]:
-    try:
-        return tuple(map(position, targets))
-    except KeyError:  # a downstream task left out of this workflow: it is simply not run
-        found: list[int] = []
-        for t in targets:
-            with contextlib.suppress(KeyError):
-                found.append(position(t))
-        return tuple(found)
+def _positions(index: Mapping[Task, int], deps: Sequence[Task]) -> tuple[int, ...]:
+    """The positions of ``deps``: one C-level ``itemgetter`` call instead of one per link."""
+    if len(deps) > 1:
+        return operator.itemgetter(*deps)(index)  # type: ignore[no-any-return]
+    return (index[deps[0]],) if deps else ()
 
 
 def _topological_order(
-    tasks: Sequence[Task], ups: list[tuple[int, ...]], downs: list[Sequence[int]]
+    tasks: Sequence[Task],
+    ups: list[tuple[int, ...]],
+    join_members: tuple[tuple[int, ...], ...],
+    join_upstream: list[tuple[int, ...]],
+    waiting_joins: tuple[tuple[int, ...], ...],
 ) -> list[int]:
     # Fast path: when every task comes after all its upstream tasks (the usual case: tasks are
     # created, hence listed, before the tasks that use them), the list order is already a
-    # topological order and there can be no cycle. One C-level max() per task checks it.
-    if all(not row or max(row) < i for i, row in enumerate(ups)):
+    # topological order and there can be no cycle. One C-level max() per join checks it: a
+    # join's members are ascending, so its first member is the one to compare.
+    if all(not row or max(row) < join_members[k][0] for k, row in enumerate(join_upstream)):
         return list(range(len(tasks)))
-    # Links are unique (``>>`` and Flow never link a pair twice), so counts are exact.
-    waiting = [len(row) for row in ups]
-    order = [i for i, w in enumerate(waiting) if w == 0]
-    for i in order:  # grows while iterating: Kahn's algorithm with the output as the queue
-        for d in downs[i]:
-            w = waiting[d] - 1
-            waiting[d] = w
+    # Kahn's algorithm over joins, with the output as the queue. Links are unique (``>>`` and
+    # Flow never link a pair twice), so the counts are exact.
+    waiting = [len(row) for row in join_upstream]
+    order = [i for k, w in enumerate(waiting) if w == 0 for i in join_members[k]]
+    for i in order:  # grows while iterating
+        for k in waiting_joins[i]:
+            w = waiting[k] - 1
+            waiting[k] = w
             if w == 0:
-                order.append(d)
+                order.extend(join_members[k])
     if len(order) < len(tasks):
         raise DAGCycleError([tasks[i].name for i in _find_cycle(ups, set(order))])
     return order

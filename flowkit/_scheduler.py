@@ -14,6 +14,12 @@ How work is placed:
   attempt is handed to the worker threads and awaited). Retries are antflow's
   :class:`~antflow._retry.RetryPolicy`, the one retry mechanism.
 
+Readiness is counted per *join* (the tasks sharing one upstream tuple, see
+:class:`~flowkit._plan.Plan`): a finished task counts down the joins waiting for it, and a join
+whose count reaches zero gathers its upstream results once and makes all its tasks ready. A
+layer of tasks fully connected to the layer before thus costs one count and one gather per
+finished task, not one per edge.
+
 Guarantees: a task starts only after all its upstream tasks finished, and without waiting for
 anything else. On the first failure (after retries) nothing new starts, what is running is waited
 for, and that failure's exception is raised unchanged. If the run is cancelled from outside (a
@@ -144,15 +150,18 @@ class _Run:
         self.state_prefix = f"flowkit:{plan.name}:"
         n = len(plan.tasks)
         self.tasks = plan.tasks
-        self.upstream = plan.upstream
-        # Per task, a C-level function picking its upstream results out of ``results``: a
-        # task with many upstream tasks gathers them without a Python loop.
-        self.gather = [_gatherer(row) for row in plan.upstream]
-        self.downstream = plan.downstream
         self.inject = plan.inject
         self.results: list[Any] = [None] * n
         self.skipped: set[int] = set()
-        self.waiting = [len(row) for row in plan.upstream]
+        # Per join (tasks sharing an upstream tuple, see Plan): its upstream tasks not finished
+        # yet, and once they are, their results, gathered once for all its members. Gathering
+        # is a C-level itemgetter call, not a Python loop over the links.
+        self.join_of = plan.join_of
+        self.join_members = plan.join_members
+        self.waiting_joins = plan.waiting_joins
+        self.waiting = [len(row) for row in plan.join_upstream]
+        self.gather = [_gatherer(row) for row in plan.join_upstream]
+        self.join_args: list[tuple[Any, ...]] = [()] * len(plan.join_upstream)
         # Which tasks run wholly on a worker thread; the others run in coroutines on the loop.
         self.on_thread = [
             executor == "thread" and not t.is_async and t.retries == 0 for t in plan.tasks
@@ -377,12 +386,13 @@ class _Run:
     # -- either side -------------------------------------------------------------------------
 
     def _upstream_results(self, i: int) -> tuple[Any, ...]:
-        return self.gather[i](self.results)
+        """Task ``i``'s upstream results, in link order (gathered when it became ready)."""
+        return self.join_args[self.join_of[i]]
 
     def _arguments(self, i: int) -> tuple[tuple[Any, ...], dict[str, Any]]:
         inject = self.inject[i]
         if inject is None:
-            return self.gather[i](self.results), {}
+            return self.join_args[self.join_of[i]], {}
         results = self.results
         return (), {name: results[j] for name, j in inject}
 
@@ -405,11 +415,12 @@ class _Run:
             self.pending -= 1
             if self.failure is None and not self.stopping:
                 waiting = self.waiting
-                for d in self.downstream[i]:
-                    w = waiting[d] - 1
-                    waiting[d] = w
-                    if w == 0:
-                        ready.append(d)
+                for k in self.waiting_joins[i]:
+                    w = waiting[k] - 1
+                    waiting[k] = w
+                    if w == 0:  # its upstream is done: gather its arguments, start its tasks
+                        self.join_args[k] = self.gather[k](self.results)
+                        ready.extend(self.join_members[k])
                 self.pending += len(ready)
             done = self.remaining == 0 or (self.failure is not None and self.pending == 0)
         log = self.log
