@@ -164,6 +164,59 @@ async def test_keyboard_interrupt_in_a_task_stops_the_run_at_once(kind: str) -> 
     assert cancelled.is_set() or not beside_started.is_set()
 
 
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_system_exit_from_a_task_propagates_unchanged(kind: str) -> None:
+    exit_code = SystemExit(3)
+    if kind == "sync":
+
+        @task()
+        def leave() -> None:
+            raise exit_code
+
+    else:
+
+        @task()
+        async def leave() -> None:
+            raise exit_code
+
+    with anyio.fail_after(5), pytest.raises(SystemExit) as info:
+        await DAG(max_workers=2).run_async()
+    assert info.value is exit_code
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+@pytest.mark.parametrize("kind", ["sync", "async"])
+def test_keyboard_interrupt_in_a_task_comes_out_of_the_sync_run_bare(
+    backend: str, kind: str
+) -> None:
+    # The sync entry point runs the async core under the chosen backend: the interrupt must not
+    # come out wrapped in an exception group on either.
+    ran: list[str] = []
+    interrupt = KeyboardInterrupt()
+    if kind == "sync":
+
+        @task()
+        def interrupted() -> None:
+            raise interrupt
+
+    else:
+
+        @task()
+        async def interrupted() -> None:
+            raise interrupt
+
+    @task()
+    def after(x: None) -> None:
+        ran.append("after")
+
+    interrupted >> after
+    with pytest.raises(KeyboardInterrupt) as info:
+        DAG(max_workers=2).run(backend=backend)
+    assert info.value is interrupt
+    assert ran == []
+    assert flowkit_threads() == []
+
+
 def flowkit_threads() -> list[str]:
     return [t.name for t in threading.enumerate() if t.name.startswith("flowkit-worker:")]
 
