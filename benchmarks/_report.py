@@ -364,5 +364,5 @@ def write_chart(rows: list[Row], path: Path) -> None:
     ax.set_title(f"{machine()}\nmeasured {today()}", fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")  # keep the long labels whole
     plt.close(fig)
