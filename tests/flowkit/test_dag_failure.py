@@ -5,7 +5,7 @@ import threading
 import anyio
 import pytest
 
-from flowkit import DAG, task
+from flowkit import DAG, Task, task
 from tests._ctrl_c import ctrl_c
 
 
@@ -164,21 +164,24 @@ async def test_keyboard_interrupt_in_a_task_stops_the_run_at_once(kind: str) -> 
     assert cancelled.is_set() or not beside_started.is_set()
 
 
+def _raising(exc: BaseException, kind: str) -> Task:
+    """A task named ``raises`` that raises ``exc``: a plain function or a coroutine function."""
+
+    def raises() -> None:
+        raise exc
+
+    async def raises_async() -> None:
+        raise exc
+
+    made = task()(raises if kind == "sync" else raises_async)
+    made.name = "raises"
+    return made
+
+
 @pytest.mark.parametrize("kind", ["sync", "async"])
 async def test_system_exit_from_a_task_propagates_unchanged(kind: str) -> None:
     exit_code = SystemExit(3)
-    if kind == "sync":
-
-        @task()
-        def leave() -> None:
-            raise exit_code
-
-    else:
-
-        @task()
-        async def leave() -> None:
-            raise exit_code
-
+    _raising(exit_code, kind)
     with anyio.fail_after(5), pytest.raises(SystemExit) as info:
         await DAG(max_workers=2).run_async()
     assert info.value is exit_code
@@ -193,23 +196,12 @@ def test_keyboard_interrupt_in_a_task_comes_out_of_the_sync_run_bare(
     # come out wrapped in an exception group on either.
     ran: list[str] = []
     interrupt = KeyboardInterrupt()
-    if kind == "sync":
-
-        @task()
-        def interrupted() -> None:
-            raise interrupt
-
-    else:
-
-        @task()
-        async def interrupted() -> None:
-            raise interrupt
 
     @task()
     def after(x: None) -> None:
         ran.append("after")
 
-    interrupted >> after
+    _raising(interrupt, kind) >> after
     with pytest.raises(KeyboardInterrupt) as info:
         DAG(max_workers=2).run(backend=backend)
     assert info.value is interrupt
