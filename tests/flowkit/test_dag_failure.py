@@ -257,9 +257,8 @@ async def test_later_failures_are_noted_on_the_first_and_logged(
         await DAG("pair", max_workers=2).run_async()
     other = "right" if isinstance(info.value, Boom) else "left"
     if hasattr(info.value, "add_note"):  # Python >= 3.11
-        assert any(f"task {other!r} also failed" in note for note in info.value.__notes__), (
-            info.value.__notes__
-        )
+        notes: list[str] = getattr(info.value, "__notes__", [])
+        assert any(f"task {other!r} also failed" in note for note in notes), notes
     logged = caplog.text
     assert "task 'left' failed" in logged
     assert "task 'right' failed" in logged
