@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from rich.console import Console
-
-from ._plan import Plan, compile_plan, render_mermaid, render_text
-from ._scheduler import RunResult, check_max_workers
-from ._state import StateManager
+from ._plan import Plan, compile_plan
 from ._task import Task
-from ._workflow import prepare_plan, run_sync, run_workflow
+from ._workflow import Workflow
 
 __all__ = ["Flow"]
 
 
-class Flow:
+class Flow(Workflow):
     """Builds a pipeline step by step; each step depends on the whole step before it.
 
     * ``add(task)``: a step of one task, after the previous step (after every branch, if the
@@ -34,11 +28,10 @@ class Flow:
         max_workers: As for :class:`~flowkit.DAG`.
     """
 
+    _kind = "Flow"
+
     def __init__(self, name: str = "flow", max_workers: int | None = None) -> None:
-        if not isinstance(name, str) or not name:
-            raise ValueError(f"name must be a non-empty str, got {name!r}")
-        self.name = name
-        self.max_workers = check_max_workers(max_workers)
+        super().__init__(name, max_workers)
         self._steps: list[list[Task]] = []
         self._last_is_branch = False
         self._upstream: dict[int, list[Task]] = {}
@@ -93,50 +86,6 @@ class Flow:
             self.name, tasks, [self._upstream[id(t)] for t in tasks], inject_by_name=True
         )
 
-    def run(
-        self,
-        executor: str = "thread",
-        *,
-        state: StateManager | None = None,
-        backend: str = "asyncio",
-        backend_options: dict[str, Any] | None = None,
-        progress: bool = False,
-        console: Console | None = None,
-    ) -> RunResult:
-        """Run the flow in a new event loop; exactly like :meth:`DAG.run`."""
-        plan = self._prepare(executor, state)
-        return run_sync(
-            plan,
-            executor,
-            self.max_workers,
-            state,
-            backend,
-            backend_options,
-            progress,
-            console,
-            self,
-        )
-
-    async def run_async(
-        self,
-        executor: str = "thread",
-        *,
-        state: StateManager | None = None,
-        progress: bool = False,
-        console: Console | None = None,
-    ) -> RunResult:
-        """Run the flow inside the running event loop; exactly like :meth:`DAG.run_async`."""
-        plan = self._prepare(executor, state)
-        return await run_workflow(plan, executor, self.max_workers, state, progress, console, self)
-
-    def visualize(self) -> str:
-        """A text view: one line per task, with the tasks it waits for."""
-        return render_text("Flow", self.plan())
-
-    def to_mermaid(self) -> str:
-        """The flow as a Mermaid ``flowchart``."""
-        return render_mermaid(self.plan())
-
     def _append(self, step: list[Task], branch: bool) -> None:
         for t in step:
             if id(t) in self._upstream or step.count(t) > 1:
@@ -146,9 +95,6 @@ class Flow:
             self._upstream[id(t)] = list(previous)
         self._steps.append(step)
         self._last_is_branch = branch
-
-    def _prepare(self, executor: str, state: StateManager | None) -> Plan:
-        return prepare_plan(self.plan, executor, state)
 
     def __repr__(self) -> str:
         return f"Flow({self.name!r}, {len(self.tasks)} tasks)"

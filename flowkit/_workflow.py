@@ -1,7 +1,8 @@
-"""What DAG and Flow share around a run: the entry points and the process-executor check."""
+"""What DAG and Flow share: the run entry points, the views, and the process-executor check."""
 
 from __future__ import annotations
 
+import abc
 import functools
 import pickle
 from collections.abc import Callable
@@ -10,16 +11,123 @@ from typing import Any
 import anyio
 from rich.console import Console
 
-from ._plan import Plan
+from ._plan import Plan, render_mermaid, render_text
 from ._progress import run_with_progress
-from ._scheduler import RunResult, check_executor, run_plan
+from ._scheduler import RunResult, check_executor, check_max_workers, run_plan
 from ._state import StateManager
 from ._task import _load_task
 from .exceptions import TaskNotPicklableError
 
-__all__ = ["BACKENDS", "check_process_ready", "prepare_plan", "run_sync", "run_workflow"]
+__all__ = [
+    "BACKENDS",
+    "Workflow",
+    "check_process_ready",
+    "prepare_plan",
+    "run_sync",
+    "run_workflow",
+]
 
 BACKENDS = ("asyncio", "trio")
+
+
+class Workflow(abc.ABC):
+    """The base of :class:`~flowkit.DAG` and :class:`~flowkit.Flow`: a name, a worker cap, and
+    the ways to run and show a workflow. Subclasses say how their tasks compile (:meth:`plan`).
+
+    Args:
+        name: The workflow's name (in logs, the text view, and state keys).
+        max_workers: How many sync tasks run at the same time (threads or processes), and
+            separately how many ``async def`` tasks; ``None``: ``min(32, cpus + 4)`` for threads
+            (ThreadPoolExecutor's default), the CPU count for processes.
+
+    Raises:
+        ValueError: an empty ``name`` or a bad ``max_workers``.
+    """
+
+    #: What :meth:`visualize` calls the workflow.
+    _kind = "Workflow"
+
+    def __init__(self, name: str, max_workers: int | None = None) -> None:
+        if not isinstance(name, str) or not name:
+            raise ValueError(f"name must be a non-empty str, got {name!r}")
+        self.name = name
+        self.max_workers = check_max_workers(max_workers)
+
+    @abc.abstractmethod
+    def plan(self) -> Plan:
+        """Compile the tasks into a checked graph."""
+
+    def run(
+        self,
+        executor: str = "thread",
+        *,
+        state: StateManager | None = None,
+        backend: str = "asyncio",
+        backend_options: dict[str, Any] | None = None,
+        progress: bool = False,
+        console: Console | None = None,
+    ) -> RunResult:
+        """Run the workflow in a new event loop (``anyio.run``) and return ``{name: result}``.
+
+        Args:
+            executor: ``"thread"`` or ``"process"``: where sync tasks run. ``async def`` tasks
+                always run on the event loop.
+            state: Cache each task's result there; a task whose result is cached is not run
+                again (so a failed run, re-run, resumes at the failed task).
+            backend: ``"asyncio"`` or ``"trio"`` (beyond the seed's signature).
+            backend_options: Passed to ``anyio.run`` (e.g. ``{"use_uvloop": True}``).
+            progress: Show antflow's one-line progress bar of the tasks (done/total, rate,
+                ETA, failure), refreshed every 0.5 s and finished, terminal restored, however
+                the run ends. On a console that is not a terminal: plain lines.
+            console: The rich Console the bar draws on (default: rich's console on stdout).
+
+        Returns:
+            A :class:`RunResult`: a dict of every task's result by name (``None`` for a skipped
+            task), with ``.skipped``, the names of the skipped tasks.
+
+        Raises:
+            Exception: The first failing task's own exception, unchanged, after the tasks
+                running at that moment finished; nothing else started after it.
+            FlowkitError: A definition error (``DAGCycleError``, ``WorkflowDefinitionError``,
+                ``TaskNotPicklableError``), before any task runs.
+        """
+        plan = prepare_plan(self.plan, executor, state)
+        return run_sync(
+            plan,
+            executor,
+            self.max_workers,
+            state,
+            backend,
+            backend_options,
+            progress,
+            console,
+            self,
+        )
+
+    async def run_async(
+        self,
+        executor: str = "thread",
+        *,
+        state: StateManager | None = None,
+        progress: bool = False,
+        console: Console | None = None,
+    ) -> RunResult:
+        """Like :meth:`run`, inside the running event loop (asyncio or trio).
+
+        Cancelling it cancels running ``async def`` tasks, starts nothing more, waits for
+        running sync calls, and leaves no thread or task behind. ``progress`` and ``console``
+        are as in :meth:`run`.
+        """
+        plan = prepare_plan(self.plan, executor, state)
+        return await run_workflow(plan, executor, self.max_workers, state, progress, console, self)
+
+    def visualize(self) -> str:
+        """A text view: one line per task in dependency order, with what it waits for."""
+        return render_text(self._kind, self.plan())
+
+    def to_mermaid(self) -> str:
+        """The graph as a Mermaid ``flowchart`` (for docs)."""
+        return render_mermaid(self.plan())
 
 
 async def run_workflow(
