@@ -271,20 +271,11 @@ class _Run:
 
     async def _run_on_loop(self, i: int) -> None:
         t = self.tasks[i]
-        if self.failure is not None or self.stopping:
-            self._drop(i, in_loop=True)
-            return
         try:
-            args, kwargs = self._arguments(i)
-            if t.when is not None and not t.when(*self._upstream_results(i)):
-                self._finish(i, None, skipped=True, in_loop=True)
+            call = self._start(i, in_loop=True)
+            if call is None:
                 return
-            cached = self._cached(i)
-            if cached is not _MISSING:
-                self._finish(i, cached, skipped=False, in_loop=True)
-                return
-            if self.log is not None:
-                self.log.debug(f"task {t.name!r} started", task=t.name, dag=self.plan.name)
+            args, kwargs = call
             if t.is_async and t.retries == 0:  # the common case, without the retry machinery
                 result = await t.func(*args, **kwargs)
             else:
@@ -354,21 +345,13 @@ class _Run:
             thread.name = previous
 
     def _run_on_thread(self, i: int) -> None:
-        if self.failure is not None or self.stopping:
-            self._drop(i, in_loop=False)
-            return
-        t = self.tasks[i]
         try:
-            args, kwargs = self._arguments(i)
-            if t.when is not None and not t.when(*self._upstream_results(i)):
-                self._finish(i, None, skipped=True, in_loop=False)
+            call = self._start(i, in_loop=False)
+            if call is None:
                 return
-            result = self._cached(i)
-            if result is _MISSING:
-                if self.log is not None:
-                    self.log.debug(f"task {t.name!r} started", task=t.name, dag=self.plan.name)
-                result = t.func(*args, **kwargs)
-                self._store(i, result)
+            args, kwargs = call
+            result = self.tasks[i].func(*args, **kwargs)
+            self._store(i, result)
         except BaseException as exc:
             self._fail(i, exc, in_loop=False)
             return
@@ -384,6 +367,26 @@ class _Run:
         anyio.from_thread.run_sync(self._wake_loop)
 
     # -- either side -------------------------------------------------------------------------
+
+    def _start(self, i: int, in_loop: bool) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
+        """Everything before calling task ``i``, on either side: its arguments, or ``None`` when
+        it is not to be called and has been accounted for: dropped (the run is failing or
+        stopping), skipped by its condition, or finished with its cached result."""
+        if self.failure is not None or self.stopping:
+            self._drop(i, in_loop)
+            return None
+        t = self.tasks[i]
+        args, kwargs = self._arguments(i)
+        if t.when is not None and not t.when(*self._upstream_results(i)):
+            self._finish(i, None, skipped=True, in_loop=in_loop)
+            return None
+        cached = self._cached(i)
+        if cached is not _MISSING:
+            self._finish(i, cached, skipped=False, in_loop=in_loop)
+            return None
+        if self.log is not None:
+            self.log.debug(f"task {t.name!r} started", task=t.name, dag=self.plan.name)
+        return args, kwargs
 
     def _upstream_results(self, i: int) -> tuple[Any, ...]:
         """Task ``i``'s upstream results, in link order (gathered when it became ready)."""
