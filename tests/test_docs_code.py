@@ -25,7 +25,6 @@ import ast
 import contextlib
 import inspect
 import io
-import logging
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from typing import Any
 import anyio
 import pytest
 
-from flowkit import Task
+from tests._flowkit_isolation import isolated_flowkit
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -128,23 +127,6 @@ def _default_backend(backend: str, options: dict[str, Any]) -> Iterator[None]:
         anyio.run = _real_anyio_run
 
 
-@contextlib.contextmanager
-def _clean_flowkit() -> Iterator[None]:
-    logger = logging.getLogger("flowkit")
-    handlers, level, propagate = list(logger.handlers), logger.level, logger.propagate
-    Task.clear_registry()
-    try:
-        yield
-    finally:
-        Task.clear_registry()
-        for handler in list(logger.handlers):
-            if handler not in handlers:
-                logger.removeHandler(handler)
-                handler.close()
-        logger.setLevel(level)
-        logger.propagate = propagate
-
-
 def test_blocks_are_found() -> None:
     """The extraction itself: the pages exist and their blocks are seen."""
     pages = {block.page for block in ALL_BLOCKS}
@@ -164,7 +146,7 @@ def test_block_runs(
     ]
     namespace: dict[str, Any] = {"__name__": "__docs__"}
     monkeypatch.chdir(tmp_path)  # files a block writes land in a fresh directory
-    with _default_backend(backend, options), _clean_flowkit():
+    with _default_backend(backend, options), isolated_flowkit():
         with contextlib.redirect_stdout(io.StringIO()):
             for setup in earlier:
                 _execute(setup, namespace, backend, options)

@@ -2,32 +2,14 @@ from __future__ import annotations
 
 import threading
 
-import anyio
-import anyio.lowlevel
 import pytest
 
 from flowkit import DAG, DAGCycleError, Task, WorkflowDefinitionError, task
-
-
-def _linear() -> None:
-    @task()
-    def extract() -> int:
-        return 2
-
-    @task()
-    def transform(x: int) -> int:
-        return x * 10
-
-    @task()
-    async def load(x: int) -> str:
-        await anyio.lowlevel.checkpoint()
-        return f"loaded {x}"
-
-    extract >> transform >> load
+from tests.flowkit._workflows import etl_chain
 
 
 async def test_run_async_returns_every_result_by_name() -> None:
-    _linear()
+    etl_chain()
     results = await DAG("etl").run_async()
     assert results == {"extract": 2, "transform": 20, "load": "loaded 20"}
     assert results.skipped == frozenset()
@@ -35,7 +17,7 @@ async def test_run_async_returns_every_result_by_name() -> None:
 
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
 def test_sync_run_under_the_chosen_backend(backend: str) -> None:
-    _linear()
+    etl_chain()
     assert DAG("etl").run(backend=backend) == {
         "extract": 2,
         "transform": 20,
@@ -211,14 +193,14 @@ def test_unknown_backend_is_rejected() -> None:
 
 
 def test_visualize_lists_tasks_with_what_they_wait_for() -> None:
-    _linear()
+    etl_chain()
     assert DAG("etl").visualize() == (
         "DAG 'etl': 3 tasks\n  extract\n  transform  <- extract\n  load       <- transform  [async]"
     )
 
 
 def test_to_mermaid_draws_every_edge() -> None:
-    _linear()
+    etl_chain()
     assert DAG("etl").to_mermaid() == (
         "flowchart TD\n"
         '    t0["extract"]\n'

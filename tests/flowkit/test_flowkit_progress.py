@@ -2,42 +2,15 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
-from rich.console import Console
 
 from flowkit import DAG, Flow, task
-
-
-def terminal_console() -> Console:
-    return Console(file=io.StringIO(), record=True, width=100, force_terminal=True)
-
-
-def pipe_console() -> Console:
-    return Console(file=io.StringIO(), width=100)
-
-
-def written(console: Console) -> str:
-    assert isinstance(console.file, io.StringIO)
-    return console.file.getvalue()
+from tests.antflow._monitoring import pipe_console, terminal_console, written
+from tests.flowkit._workflows import etl_chain
 
 
 def make_chain() -> DAG:
-    @task()
-    def extract() -> int:
-        return 2
-
-    @task()
-    def transform(x: int) -> int:
-        return x * 10
-
-    @task()
-    async def load(x: int) -> str:
-        return f"loaded {x}"
-
-    extract >> transform >> load
-    return DAG("etl", tasks=[extract, transform, load])
+    return DAG("etl", tasks=etl_chain())
 
 
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
