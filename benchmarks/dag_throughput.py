@@ -38,6 +38,9 @@ async def async_noop(*upstream: object) -> None:
 
 
 def layered(layers: int, width: int, fn: Callable[..., Any]) -> list[Task]:
+    """``layers`` x ``width`` tasks of ``fn`` named ``t<layer>_<column>``, each depending on every
+    task of the layer before, in link order; unregistered (pass them to ``DAG(tasks=...)``).
+    The join tests run small instances of it."""
     tasks: list[Task] = []
     previous: list[Task] = []
     for layer in range(layers):

@@ -10,6 +10,7 @@ from typing import Any
 import anyio.lowlevel
 import pytest
 
+from benchmarks.dag_throughput import layered
 from flowkit import DAG, DAGCycleError, Task
 from flowkit._plan import compile_plan
 
@@ -18,20 +19,6 @@ def _named(fn: Callable[..., Any], name: str) -> Task:
     t = Task(fn)
     t.name = name
     return t
-
-
-def _layers(fn: Callable[..., Any], layers: int, width: int) -> list[Task]:
-    """``layers`` x ``width`` tasks, each depending on every task of the layer before."""
-    tasks: list[Task] = []
-    previous: list[Task] = []
-    for layer in range(layers):
-        current = [_named(fn, f"t{layer}_{column}") for column in range(width)]
-        for source in previous:
-            source >> current
-        tasks.extend(current)
-        previous = current
-    Task.clear_registry()
-    return tasks
 
 
 def _echo(*upstream: object) -> tuple[object, ...]:
@@ -56,7 +43,7 @@ def _expected(layers: int, width: int) -> dict[str, Any]:
 async def test_every_task_of_a_join_gets_every_upstream_result_in_link_order(
     fn: Callable[..., Any],
 ) -> None:
-    tasks = _layers(fn, layers=4, width=3)
+    tasks = layered(4, 3, fn)
     plan = compile_plan("layers", tasks)
     assert len(plan.join_members) == 4  # one join per layer: the structure the scheduler uses
     assert await DAG("layers", max_workers=2, tasks=tasks).run_async() == _expected(4, 3)
@@ -67,7 +54,7 @@ async def test_a_layered_dag_listed_in_reverse_order_runs_the_same(
     fn: Callable[..., Any],
 ) -> None:
     # Listed downstream-first, the plan cannot use the list order and sorts the joins.
-    tasks = _layers(fn, layers=4, width=3)[::-1]
+    tasks = layered(4, 3, fn)[::-1]
     assert await DAG("reversed", max_workers=2, tasks=tasks).run_async() == _expected(4, 3)
 
 
