@@ -14,13 +14,15 @@ logger = logging.getLogger("antflow")
 
 
 class CallbackErrors:
-    """Calls callbacks and counts the ones that raised (each is also logged on ``"antflow"``)."""
+    """Calls callbacks and counts the ones that raised (each is also logged on ``"antflow"``).
 
-    __slots__ = ("count", "last")
+    Invariant: :attr:`count` is written only by :meth:`record`.
+    """
+
+    __slots__ = ("count",)
 
     def __init__(self) -> None:
         self.count = 0
-        self.last: BaseException | None = None
 
     async def call(self, what: str, callback: Callable[..., Any], *args: Any) -> None:
         """Call ``callback(*args)``, awaiting the result if it is awaitable.
@@ -34,6 +36,9 @@ class CallbackErrors:
             if inspect.isawaitable(result):
                 await result
         except Exception as exc:
-            self.count += 1
-            self.last = exc
-            logger.error("antflow: %s callback %r raised", what, callback, exc_info=exc)
+            self.record(f"{what} callback {callback!r}", exc)
+
+    def record(self, what: str, exc: Exception) -> None:
+        """Count and log ``exc``, raised by ``what`` (a callback, an observer)."""
+        self.count += 1
+        logger.error("antflow: %s raised", what, exc_info=exc)
