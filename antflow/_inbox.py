@@ -53,28 +53,51 @@ class Inbox:
     While any sender waits, newcomers queue behind it instead of taking a free slot.
     """
 
-    __slots__ = ("_arrivals", "name", "receive_stream", "send_stream", "waiting")
+    __slots__ = ("_arrivals", "_receive", "_send", "name", "waiting")
 
     def __init__(self, capacity: int, name: str = "") -> None:
         self.name = name  # the stage's, for error messages
-        self.send_stream: MemoryObjectSendStream[Envelope]
-        self.receive_stream: MemoryObjectReceiveStream[Envelope]
-        self.send_stream, self.receive_stream = anyio.create_memory_object_stream[Envelope](
-            capacity
-        )
-        self.waiting: list[tuple[int, int, _Waiter]] = []  # senders waiting, a heap
+        self._send: MemoryObjectSendStream[Envelope]
+        self._receive: MemoryObjectReceiveStream[Envelope]
+        self._send, self._receive = anyio.create_memory_object_stream[Envelope](capacity)
+        #: Senders waiting for room, a heap of ``(priority, arrival, waiter)``. Invariant:
+        #: written only by this class's methods.
+        self.waiting: list[tuple[int, int, _Waiter]] = []
         self._arrivals = 0
 
     def size(self) -> int:
         """Items in the buffer now."""
-        return self.receive_stream.statistics().current_buffer_used
+        return self._receive.statistics().current_buffer_used
+
+    def take_nowait(self) -> Envelope:
+        """Take the next item without waiting (not a checkpoint), moving a waiting one in.
+
+        Raises:
+            anyio.WouldBlock: the queue is empty.
+            anyio.EndOfStream: the queue is empty and closed.
+        """
+        envelope = self._receive.receive_nowait()
+        if self.waiting:
+            self.admit_waiting()
+        return envelope
+
+    async def take(self) -> Envelope:
+        """Take the next item, waiting for one (a checkpoint), moving a waiting one in.
+
+        Raises:
+            anyio.EndOfStream: the queue is empty and closed.
+        """
+        envelope = await self._receive.receive()
+        if self.waiting:
+            self.admit_waiting()
+        return envelope
 
     def put_nowait(self, envelope: Envelope) -> bool:
         """Enqueue ``envelope`` if there is free room and nobody waits for it; else False."""
         if self.waiting:
             return False
         try:
-            self.send_stream.send_nowait(envelope)
+            self._send.send_nowait(envelope)
         except WouldBlock:
             return False
         return True
@@ -130,13 +153,13 @@ class Inbox:
             )
 
     def admit_waiting(self) -> None:
-        """After taking an item from ``receive_stream`` directly: move waiting items in.
+        """After an item was taken: move waiting items in.
 
         Call it when :attr:`waiting` is not empty. Moves in as many waiting items as there is
         room for (normally the one slot just freed), lowest priority value first.
         """
         waiting = self.waiting
-        send_nowait = self.send_stream.send_nowait
+        send_nowait = self._send.send_nowait
         while waiting:
             waiter = waiting[0][2]
             try:
@@ -149,12 +172,12 @@ class Inbox:
 
     def close(self) -> None:
         """No more puts: workers drain what is buffered, then get ``EndOfStream``."""
-        self.send_stream.close()
+        self._send.close()
 
     def close_all(self) -> None:
         """Close both sides (the run is over or abandoned); waiting senders raise."""
-        self.send_stream.close()
-        self.receive_stream.close()
+        self._send.close()
+        self._receive.close()
         waiting, self.waiting = self.waiting, []
         for _, _, waiter in waiting:
             waiter.event.set()  # not admitted: wait_to_put raises

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import operator
 import time
 from collections.abc import AsyncIterable, Callable, Coroutine, Iterable, Sequence, Sized
@@ -26,6 +27,18 @@ from .exceptions import PipelineError
 __all__ = ["Pipeline", "PipelineBuilder"]
 
 _BY_SEQUENCE = operator.attrgetter("sequence")
+
+
+class PipelineState(enum.Enum):
+    """What a :class:`Pipeline` is doing (``repr()`` shows it)."""
+
+    #: No run, or the last one has ended: ``run()``, ``stream()`` or ``start()`` may begin one.
+    IDLE = "idle"
+    #: A run is going (``run()``, ``stream()``, or ``start()`` until ``join()``/``shutdown()``).
+    RUNNING = "running"
+    #: ``shutdown()`` was called: the workers are being cancelled and waited for.
+    STOPPING = "stopping"
+
 
 _Self = TypeVar("_Self", bound="Pipeline")
 
@@ -91,12 +104,12 @@ class Pipeline:
         self.collect_results = bool(collect_results)
         self.status_tracker = status_tracker
         self._state: RunState | None = None
-        self._active = False
+        self._lifecycle = PipelineState.IDLE
         self._owner: TaskGroup | None = None
 
     def __repr__(self) -> str:
         names = ", ".join(stage.name for stage in self.stages)
-        return f"<Pipeline [{names}] {'running' if self._active else 'idle'}>"
+        return f"<Pipeline [{names}] {self._lifecycle.value}>"
 
     # -- building ----------------------------------------------------------------------------
 
@@ -175,7 +188,7 @@ class Pipeline:
     @property
     def is_running(self) -> bool:
         """True between ``start()`` (or the start of ``run()``/``stream()``) and its end."""
-        return self._active
+        return self._lifecycle is not PipelineState.IDLE
 
     def get_stats(self) -> PipelineStats:
         """Get current pipeline statistics (of the current or last run).
@@ -235,7 +248,7 @@ class Pipeline:
         if self._state is None:
             return ErrorSummary()
         state = self._state
-        return ErrorSummary.of(state.failures, state.stats().callback_errors)
+        return ErrorSummary.of(state.ledger.failures, state.stats().callback_errors)
 
     # -- running -----------------------------------------------------------------------------
 
@@ -298,7 +311,7 @@ class Pipeline:
                     if driver is not None:
                         tg.start_soon(driver.follow, state.stopped, name="antflow display")
                     try:
-                        await state.feed(items, state.runners[0], DEFAULT_PRIORITY)
+                        await state.feed(items, state.entries[0], DEFAULT_PRIORITY)
                         await state.wait_drained()
                         state.close()
                     except Exception as exc:
@@ -310,7 +323,7 @@ class Pipeline:
                     raise
                 raise interrupt from None  # Ctrl-C comes out as it went in
         finally:
-            self._active = False
+            self._lifecycle = PipelineState.IDLE
             state.results.sort(key=_BY_SEQUENCE)
             if driver is not None:
                 await driver.finish(list(state.results), self.get_error_summary())
@@ -366,7 +379,7 @@ class Pipeline:
             driver = self._driver(display, dashboard_update_interval, state)
 
             def release() -> None:
-                self._active = False
+                self._lifecycle = PipelineState.IDLE
 
             state.on_stopped.append(release)
 
@@ -413,7 +426,7 @@ class Pipeline:
         try:
             await self._launch(state, None, "Pipeline.start()")
         except BaseException:
-            self._active = False
+            self._lifecycle = PipelineState.IDLE
             raise
 
     async def feed(
@@ -435,9 +448,9 @@ class Pipeline:
                 it were not fed).
         """
         state = self._started("feed()")
-        runner = state.runner(target_stage)
+        entry = state.entry(target_stage)
         _check_priority(priority)
-        await state.feed(items, runner, priority)
+        await state.feed(items, entry, priority)
 
     async def feed_async(
         self,
@@ -447,11 +460,11 @@ class Pipeline:
     ) -> None:
         """Feed items from an async iterable; otherwise exactly like :meth:`feed`."""
         state = self._started("feed_async()")
-        runner = state.runner(target_stage)
+        entry = state.entry(target_stage)
         _check_priority(priority)
         if not isinstance(items, AsyncIterable):
             raise TypeError(f"feed_async() needs an async iterable, got {items!r}; use feed()")
-        await state.feed(items, runner, priority)
+        await state.feed(items, entry, priority)
 
     async def join(self) -> None:
         """Wait until every item fed so far is processed or failed, then stop the workers.
@@ -466,7 +479,7 @@ class Pipeline:
         await state.wait_drained()
         state.close()
         await state.stopped.wait()
-        self._active = False
+        self._lifecycle = PipelineState.IDLE
         _raise_if_failed(state)
 
     async def shutdown(self) -> None:
@@ -476,12 +489,13 @@ class Pipeline:
         says how many. Harmless if the pipeline is not running.
         """
         state = self._state
-        if state is None or not self._active:
+        if state is None or self._lifecycle is PipelineState.IDLE:
             return
+        self._lifecycle = PipelineState.STOPPING
         state.cancel()
         with anyio.CancelScope(shield=True):
             await state.stopped.wait()
-        self._active = False
+        self._lifecycle = PipelineState.IDLE
 
     async def __aenter__(self: _Self) -> _Self:
         if self._owner is not None:
@@ -516,15 +530,19 @@ class Pipeline:
     # -- internals ---------------------------------------------------------------------------
 
     def _begin(self, what: str) -> None:
-        if self._active:
+        """Mark the pipeline running, once its stages are checked again (a Stage may have been
+        changed since the pipeline was built: better refused than a run that hangs)."""
+        if self._lifecycle is not PipelineState.IDLE:
             raise PipelineError(
                 f"{what}: this pipeline is already running; await join() or shutdown() first"
             )
-        self._active = True
+        for stage in self.stages:
+            stage.validate()
+        self._lifecycle = PipelineState.RUNNING
 
     def _started(self, what: str) -> RunState:
         state = self._state
-        if state is None or not self._active:
+        if state is None or self._lifecycle is not PipelineState.RUNNING:
             raise PipelineError(
                 f"{what}: the pipeline is not running; call `await pipeline.start()` first, "
                 "or use `await pipeline.run(items)`"

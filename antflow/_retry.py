@@ -1,7 +1,10 @@
-"""Retries: the one place antflow (and flowkit) retry a failing call, through stamina.
+"""Retries: the one attempt loop of antflow (and flowkit), through stamina.
 
-A :class:`RetryPolicy` says how many attempts a call gets and how long to wait between them. The
-waits are stamina's exponential backoff with jitter: before attempt ``n + 1`` the wait is
+A :class:`RetryPolicy` says how many attempts a call gets and how long to wait between them, and
+:meth:`RetryPolicy.call` is the loop that makes them: the pipeline's per-task and per-stage
+retries, the executor's ``retries=`` and flowkit's ``@task(retries=)`` all go through it.
+
+The waits are stamina's exponential backoff with jitter: before attempt ``n + 1`` the wait is
 ``wait_initial * wait_exp_base ** (n - 1)`` plus a random jitter of up to ``wait_initial / 2``,
 each wait capped at one day. Only :class:`Exception` is retried: cancellation, ``KeyboardInterrupt``
 and ``SystemExit`` go through at once. After the last attempt the call's own exception propagates,
@@ -13,19 +16,24 @@ removes the waits in a test suite, and ``stamina.set_active(False)`` turns retry
 
 from __future__ import annotations
 
-import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
 import stamina
 
-__all__ = ["RetryPolicy"]
+from ._validation import check_int, check_seconds, is_number
+
+__all__ = ["OnRetry", "RetryPolicy"]
 
 T = TypeVar("T")
 
 #: The longest single wait between two attempts, whatever the backoff computes.
 _MAX_WAIT_SECONDS = 86_400.0
+
+#: ``on_retry(failed_attempt, error, wait)``: an attempt failed and another follows after about
+#: ``wait`` seconds (stamina's backoff without its jitter: a lower bound).
+OnRetry = Callable[[int, Exception, float], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,34 +51,40 @@ class RetryPolicy:
     wait_exp_base: float = 2.0
 
     def __post_init__(self) -> None:
-        if isinstance(self.attempts, bool) or not isinstance(self.attempts, int):
-            raise TypeError(f"attempts must be an int, got {self.attempts!r}")
-        if self.attempts < 1:
-            raise ValueError(
-                f"attempts must be at least 1 (one call, no retry), got {self.attempts}"
-            )
-        if not _is_finite_non_negative(self.wait_initial):
-            raise ValueError(
-                f"wait_initial must be a finite number of seconds >= 0, got {self.wait_initial!r}"
-            )
-        if not _is_finite_non_negative(self.wait_exp_base) or self.wait_exp_base < 1:
+        check_int(self.attempts, "attempts", hint="one call, no retry", type_error=TypeError)
+        check_seconds(self.wait_initial, "wait_initial")
+        if not is_number(self.wait_exp_base) or self.wait_exp_base < 1:
             raise ValueError(
                 f"wait_exp_base must be a finite number >= 1, got {self.wait_exp_base!r}"
             )
 
-    @property
-    def retries(self) -> int:
-        """Number of calls after the first one."""
-        return self.attempts - 1
-
-    async def call(self, fn: Callable[[], Awaitable[T]]) -> T:
+    async def call(
+        self,
+        fn: Callable[[], Awaitable[T]],
+        on_retry: OnRetry | None = None,
+        first_failure: Exception | None = None,
+    ) -> T:
         """Await ``fn()`` until it returns, retrying on :class:`Exception` as the policy says.
 
-        ``fn`` is called afresh for every attempt. The exception of the last attempt propagates
-        unchanged. Cancellation during a call or a wait stops at once, without another attempt.
+        ``fn`` is called afresh for every attempt. Before each wait, ``on_retry`` (if given) is
+        awaited with the number of the attempt that failed, its exception and the wait. The
+        exception of the last attempt propagates unchanged. Cancellation during a call or a
+        wait stops at once, without another attempt.
+
+        ``first_failure`` says that the caller already made attempt 1 itself (its own fast
+        path) and that it raised this: the loop goes on from there, as if it had made it.
         """
-        if self.attempts == 1:
-            return await fn()
+        first = first_failure
+        if first is None:
+            # Most calls succeed at once, and entering stamina's retry context costs more than
+            # a no-op call: the first attempt is a plain call; stamina takes over on a failure.
+            try:
+                return await fn()
+            except Exception as exc:
+                first = exc
+        if self.attempts == 1 or not stamina.is_active():
+            raise first
+        replay: list[Exception] = [first]  # attempt 1, made above: stamina sees its failure
         async for attempt in stamina.retry_context(
             on=Exception,
             attempts=self.attempts,
@@ -81,14 +95,14 @@ class RetryPolicy:
             wait_exp_base=self.wait_exp_base,
         ):
             with attempt:
-                return await fn()
+                if replay:
+                    error = replay.pop()
+                else:
+                    try:
+                        return await fn()
+                    except Exception as exc:
+                        error = exc
+                if on_retry is not None and attempt.num < self.attempts:
+                    await on_retry(attempt.num, error, attempt.next_wait)
+                raise error
         raise AssertionError("unreachable: stamina re-raises the last attempt's exception")
-
-
-def _is_finite_non_negative(value: object) -> bool:
-    return (
-        isinstance(value, (int, float))
-        and not isinstance(value, bool)
-        and math.isfinite(value)
-        and value >= 0
-    )

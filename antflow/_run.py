@@ -1,50 +1,59 @@
-"""One run of a pipeline: its stages' workers, the items in flight, results and failures."""
+"""One run of a pipeline: its stages' workers wired together, feeding, and the run's lifecycle."""
 
 from __future__ import annotations
 
+import enum
 from collections.abc import AsyncIterable, Callable, Iterable, Sequence
 from typing import Any
 
 import anyio
 import anyio.lowlevel
-from anyio import WouldBlock
 from anyio.abc import TaskStatus
 from anyio.streams.memory import MemoryObjectSendStream
 
 from ._callbacks import CallbackErrors
-from ._inbox import Envelope
-from ._records import FailedItem, PipelineResult
+from ._inbox import Envelope, Inbox
+from ._item_report import ItemReport
+from ._ledger import Ledger
+from ._observe import Hook, Observer, hook_of
+from ._outlet import Delivery, NextStage, Outlet, StreamDelivery
+from ._records import PipelineResult
 from ._stage import Stage
-from ._stage_worker import StageRunner
+from ._stage_worker import CHECKPOINT_EVERY, StageRunner
 from ._stats import PipelineStats
-from ._streams import send
 from ._tracker import StatusTracker
 
-__all__ = ["DEFAULT_PRIORITY", "RunState", "split_item"]
+__all__ = ["DEFAULT_PRIORITY", "RunPhase", "RunState"]
 
 #: ``priority`` of fed items when none is given (lower values enter full queues first).
 DEFAULT_PRIORITY = 100
 
-_NO_ID = object()
 
+class RunPhase(enum.Enum):
+    """Where a run is in its life. It only moves forward, down this list (any state may jump to
+    ``CANCELLED``, and every one ends in ``STOPPED``)."""
 
-def split_item(raw: Any) -> tuple[Any, Any]:
-    """``(id, value)`` of a fed item.
-
-    A dict with exactly the keys ``id`` and ``value`` keeps its id; anything else is a value
-    (returned id ``_NO_ID``: its feed order becomes its id).
-    """
-    if type(raw) is dict and len(raw) == 2 and "id" in raw and "value" in raw:
-        return raw["id"], raw["value"]
-    return _NO_ID, raw
+    #: Built; :meth:`RunState.serve` has not started the workers yet.
+    READY = "ready"
+    #: Workers are taking items; items may be fed.
+    SERVING = "serving"
+    #: No more items: the workers finish what is queued, then exit.
+    CLOSED = "closed"
+    #: Stopping at the workers' next checkpoint; queued items are abandoned.
+    CANCELLED = "cancelled"
+    #: Every worker has exited.
+    STOPPED = "stopped"
 
 
 class RunState:
-    """Workers, counters and outputs of one run: ``run()``, ``stream()`` or ``start()``-``join()``.
+    """The stages' workers of one run (``run()``, ``stream()`` or ``start()``-``join()``), the
+    ledger of its items and its observers.
 
-    Every fed item ends exactly once: delivered as a result (``advance`` past the last stage) or
-    recorded as a failure (``item_failed``); ``in_flight`` counts the items in between, and
-    ``wait_drained`` waits for it to reach zero.
+    Args:
+        stages: The stages (read once, here: a stage changed later does not affect the run).
+        tracker: The pipeline's StatusTracker, if any: an observer of the run.
+        collect: Keep results in ``ledger.results`` (never when streaming to ``output``).
+        output: Where the last stage sends results, for ``stream()``.
     """
 
     def __init__(
@@ -55,23 +64,35 @@ class RunState:
         output: MemoryObjectSendStream[PipelineResult] | None = None,
     ) -> None:
         self.tracker = tracker
-        self.collect = collect
         self.output = output
         self.callbacks = CallbackErrors()
-        self.runners = [StageRunner(stage, i, self) for i, stage in enumerate(stages)]
-        self.by_name = {runner.name: runner for runner in self.runners}
-        self._last = len(self.runners) - 1
-        self.results: list[PipelineResult] = []
-        self.failures: list[FailedItem] = []
-        self.fed = 0
-        self.processed = 0
-        self.failed = 0
-        self.in_flight = 0
-        self._sequence = 0
-        self._drained: anyio.Event | None = None
+        observers: list[Observer] = [tracker] if tracker is not None else []
+        self.hook: Hook | None = hook_of(observers, self.callbacks)
+        self.ledger = Ledger(collect and output is None)
+        inboxes = [Inbox(stage.capacity, stage.name) for stage in stages]
+        #: The way into each stage's queue, for the feeder and the stage before it.
+        self.entries = [
+            NextStage(self.ledger, inbox, stage.name, self.hook)
+            for inbox, stage in zip(inboxes, stages, strict=True)
+        ]
+        last: Outlet
+        if output is not None:
+            last = StreamDelivery(self.ledger, output, self.cancel)
+        else:
+            last = Delivery(self.ledger)
+        outlets: list[Outlet] = [*self.entries[1:], last]
+        self.runners = [
+            StageRunner(
+                stage, inbox, outlet, self.hook, ItemReport(stage, self.hook, self.callbacks)
+            )
+            for stage, inbox, outlet in zip(stages, inboxes, outlets, strict=True)
+        ]
+        self._entry_by_name = {
+            runner.name: entry for runner, entry in zip(self.runners, self.entries, strict=True)
+        }
+        self.phase = RunPhase.READY
         self.stopped = anyio.Event()
         self._scope: anyio.CancelScope | None = None
-        self._cancelled = False
         #: An exception raised by the inputs being fed in the background (stream()).
         self.feed_error: Exception | None = None
         #: An unexpected exception of the background machinery (a bug): re-raised to the caller.
@@ -95,8 +116,10 @@ class RunState:
         try:
             async with anyio.create_task_group() as tg:
                 self._scope = tg.cancel_scope
-                if self._cancelled:
+                if self.phase is RunPhase.CANCELLED:
                     tg.cancel_scope.cancel()
+                else:
+                    self.phase = RunPhase.SERVING
                 for runner in self.runners:
                     for slot in runner.slots:
                         tg.start_soon(runner.work, slot, name=f"antflow worker {slot.name}")
@@ -110,9 +133,9 @@ class RunState:
                 self.output.close()
             for callback in self.on_stopped:
                 callback()
+            self.phase = RunPhase.STOPPED
             self.stopped.set()
-            if self._drained is not None:
-                self._drained.set()
+            self.ledger.wake()
 
     async def serve_unowned(self, feed: Iterable[Any] | AsyncIterable[Any] | None = None) -> None:
         """:meth:`serve` for a background task nobody awaits: keeps any error for the caller."""
@@ -123,7 +146,7 @@ class RunState:
 
     async def _feed_and_finish(self, items: Iterable[Any] | AsyncIterable[Any]) -> None:
         try:
-            await self.feed(items, self.runners[0], DEFAULT_PRIORITY)
+            await self.feed(items, self.entries[0], DEFAULT_PRIORITY)
             await self.wait_drained()
         except Exception as exc:
             self.feed_error = exc
@@ -142,128 +165,78 @@ class RunState:
 
     def cancel(self) -> None:
         """Stop every worker at its next checkpoint (also before ``serve`` has begun)."""
-        self._cancelled = True
+        if self.phase is not RunPhase.STOPPED:
+            self.phase = RunPhase.CANCELLED
         if self._scope is not None:
             self._scope.cancel()
 
     def close(self) -> None:
         """No more items: workers finish what is queued, then exit."""
+        if self.phase is RunPhase.SERVING:
+            self.phase = RunPhase.CLOSED
         for runner in self.runners:
             runner.inbox.close()
 
     async def wait_drained(self) -> None:
         """Wait until every item fed so far is a result or a failure (or the run stopped)."""
-        while self.in_flight and not self.stopped.is_set():
-            self._drained = anyio.Event()
-            await self._drained.wait()
-        self._drained = None
+        await self.ledger.wait_drained(self.stopped)
 
     # -- items -------------------------------------------------------------------------------
 
-    def runner(self, target_stage: str | None) -> StageRunner:
+    def entry(self, target_stage: str | None) -> NextStage:
+        """The way into ``target_stage`` (the first stage for ``None``)."""
         if target_stage is None:
-            return self.runners[0]
+            return self.entries[0]
         try:
-            return self.by_name[target_stage]
+            return self._entry_by_name[target_stage]
         except KeyError:
             raise ValueError(
                 f"target_stage {target_stage!r} is not a stage of this pipeline; "
-                f"use one of {list(self.by_name)}"
+                f"use one of {list(self._entry_by_name)}"
             ) from None
 
     async def feed(
-        self, items: Iterable[Any] | AsyncIterable[Any], runner: StageRunner, priority: int
+        self, items: Iterable[Any] | AsyncIterable[Any], entry: NextStage, priority: int
     ) -> None:
-        """Feed ``items`` to ``runner``'s stage one by one, lazily, waiting while it is full."""
+        """Feed ``items`` into ``entry``'s stage one by one, lazily, waiting while it is full.
+
+        Checkpoints at least every :data:`~antflow._stage_worker.CHECKPOINT_EVERY` items, so
+        that feeding into a roomy queue never keeps the event loop to itself.
+        """
+        admit = self.ledger.admit
+        unyielded = 0  # items fed since the last checkpoint
         if isinstance(items, AsyncIterable):
-            async for raw in items:
-                await runner.enqueue(self._envelope(raw, priority), self.unfeed)
-        elif self.tracker is not None:
-            for raw in items:
-                await runner.enqueue(self._envelope(raw, priority), self.unfeed)
+            async for raw in items:  # an async iterator need not checkpoint either
+                unyielded = await self._feed_one(entry, admit(raw, priority), unyielded)
         else:
-            # The hot path of run(): no tracker to tell, so try the queue without awaiting
-            # (Inbox.put_nowait, inlined).
-            inbox = runner.inbox
-            send_nowait = inbox.send_stream.send_nowait
             for raw in items:
-                if type(raw) is dict:
-                    envelope = self._envelope(raw, priority)
-                else:
-                    sequence = self._sequence
-                    self._sequence = sequence + 1
-                    self.fed += 1
-                    self.in_flight += 1
-                    envelope = Envelope(sequence, raw, sequence, priority)
-                if inbox.waiting:
-                    await inbox.wait_to_put(envelope, self.unfeed)
-                    continue
-                try:
-                    send_nowait(envelope)
-                except WouldBlock:
-                    await inbox.wait_to_put(envelope, self.unfeed)
+                unyielded = await self._feed_one(entry, admit(raw, priority), unyielded)
 
-    def unfeed(self, envelope: Envelope) -> None:
-        """Feeding ``envelope`` was cancelled before it entered a queue: it was never fed."""
-        self.fed -= 1
-        self._done_one()
-
-    def _envelope(self, raw: Any, priority: int) -> Envelope:
-        """Wrap a fed item; from here on it counts as in flight."""
-        item_id, value = split_item(raw)
-        sequence = self._sequence
-        self._sequence = sequence + 1
-        self.fed += 1
-        self.in_flight += 1
-        return Envelope(sequence if item_id is _NO_ID else item_id, value, sequence, priority)
-
-    async def advance(self, index: int, envelope: Envelope) -> None:
-        """The item completed stage ``index``: queue it for the next stage, or deliver it."""
-        if index < self._last:
-            await self.runners[index + 1].enqueue(envelope)
-            return
-        result = PipelineResult(envelope.id, envelope.value, envelope.sequence)
-        if self.output is not None:
-            try:
-                await send(self.output, result)
-            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-                # The consumer closed the stream: the run is over. Stop at the checkpoint.
-                self.cancel()
-                await anyio.lowlevel.checkpoint()
-                raise  # not reached: the checkpoint raises the cancellation
-        self.deliver(result)
-
-    def deliver(self, result: PipelineResult) -> None:
-        """The item went through every stage (and, when streaming, out to the consumer)."""
-        self.processed += 1
-        if self.collect and self.output is None:
-            self.results.append(result)
-        self._done_one()
-
-    def item_failed(self, failure: FailedItem) -> None:
-        self.failed += 1
-        self.failures.append(failure)
-        self._done_one()
-
-    def _done_one(self) -> None:
-        self.in_flight -= 1
-        if not self.in_flight:
-            self.drained()
-
-    def drained(self) -> None:
-        """``in_flight`` reached zero: wake :meth:`wait_drained`."""
-        if self._drained is not None:
-            self._drained.set()
+    async def _feed_one(self, entry: NextStage, envelope: Envelope, unyielded: int) -> int:
+        """Put one admitted item in; return the number of items fed since the last checkpoint."""
+        if not entry.pass_on_nowait(envelope):
+            await entry.pass_on(envelope, self.ledger.unadmit)
+            return 0
+        if unyielded + 1 < CHECKPOINT_EVERY:
+            return unyielded + 1
+        await anyio.lowlevel.checkpoint()
+        return 0
 
     # -- reading -----------------------------------------------------------------------------
 
+    @property
+    def results(self) -> list[PipelineResult]:
+        """The results kept so far, in completion order."""
+        return self.ledger.results
+
     def stats(self) -> PipelineStats:
+        ledger = self.ledger
         tracker_errors = self.tracker.callback_errors if self.tracker is not None else 0
         return PipelineStats(
-            items_fed=self.fed,
-            items_processed=self.processed,
-            items_failed=self.failed,
-            items_in_flight=self.in_flight,
+            items_fed=ledger.fed,
+            items_processed=ledger.processed,
+            items_failed=ledger.failed,
+            items_in_flight=ledger.in_flight,
             queue_sizes={runner.name: runner.inbox.size() for runner in self.runners},
             callback_errors=self.callbacks.count + tracker_errors,
         )

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import functools
 import inspect
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional
+from typing import Any, Optional
 
+from ._validation import check_bool, check_callable, check_int, check_seconds
 from .exceptions import StageValidationError
 
-__all__ = ["DEFAULT_QUEUE_CAPACITY_MIN", "RetryMode", "Stage", "TaskFunc"]
+__all__ = ["DEFAULT_QUEUE_CAPACITY_MIN", "Stage", "TaskFunc"]
 
 #: A task: an ``async def`` function, or a plain function (run in a worker thread).
 TaskFunc = Callable[..., Any]
-RetryMode = Literal["per_task", "per_stage"]
 
 #: With ``queue_capacity=None`` a stage queues at most ``max(64, 4 * workers)`` items.
 DEFAULT_QUEUE_CAPACITY_MIN = 64
@@ -132,27 +131,13 @@ class Stage:
             )
         _check_int(where, "task_attempts", self.task_attempts, "1 means no retry")
         _check_int(where, "stage_attempts", self.stage_attempts, "1 means no retry")
-        wait = self.task_wait_seconds
-        if (
-            isinstance(wait, bool)
-            or not isinstance(wait, (int, float))
-            or not math.isfinite(wait)
-            or wait < 0
-        ):
-            raise StageValidationError(
-                f"{where}: task_wait_seconds must be a finite number of seconds >= 0, got {wait!r}"
-            )
-        if not isinstance(self.unpack_args, bool):
-            raise StageValidationError(
-                f"{where}: unpack_args must be True or False, got {self.unpack_args!r}"
-            )
+        check_seconds(
+            self.task_wait_seconds, "task_wait_seconds", where=where, error=StageValidationError
+        )
+        check_bool(self.unpack_args, "unpack_args", where=where, error=StageValidationError)
         self._validate_limits(where)
         for name in ("on_success", "on_failure", "skip_if"):
-            value = getattr(self, name)
-            if value is not None and not callable(value):
-                raise StageValidationError(
-                    f"{where}: {name} must be a function or None, got {value!r}"
-                )
+            check_callable(getattr(self, name), name, where=where, error=StageValidationError)
         if self.queue_capacity is not None:
             _check_int(
                 where,
@@ -179,10 +164,7 @@ class Stage:
 
 
 def _check_int(where: str, field_name: str, value: object, hint: str) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise StageValidationError(
-            f"{where}: {field_name} must be an int >= 1, got {value!r} ({hint})"
-        )
+    check_int(value, field_name, where=where, hint=hint, error=StageValidationError)
 
 
 def task_name(task: Callable[..., Any]) -> str:

@@ -1,504 +1,311 @@
-"""How a stage's workers process items: task calls, retries, events and callbacks."""
+"""The workers of one stage: take an item, run the stage's tasks with their retries, pass it on.
+
+The worker loop talks to three narrow things: its :class:`~antflow._inbox.Inbox` (items in), its
+:class:`~antflow._outlet.Outlet` (items out: the next stage, the results, or the failures) and
+its :class:`~antflow._item_report.ItemReport` (what observers and the stage's callbacks hear).
+Retries are :meth:`RetryPolicy.call <antflow._retry.RetryPolicy.call>`, the one attempt loop,
+for ``per_task`` and ``per_stage`` alike.
+
+Fairness: taking an item that is already queued, and a task that returns without awaiting, are
+not checkpoints. So that a stage of such tasks never keeps the other tasks of the event loop
+waiting (trio's rule: a long-running loop must yield), a worker checkpoints after every
+:data:`CHECKPOINT_EVERY` items it took without waiting.
+"""
 
 from __future__ import annotations
 
-import functools
-import inspect
 import time
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
-import anyio
 import anyio.lowlevel
-import anyio.to_thread
 from anyio import EndOfStream, WouldBlock
 
 from ._inbox import Envelope, Inbox
-from ._records import FailedItem, PipelineResult
+from ._item_report import ItemFailed, ItemReport
+from ._observe import Event, EventKind, Hook, now
+from ._outlet import Outlet
 from ._retry import RetryPolicy
-from ._stage import Stage, is_async_callable, task_name
-from ._streams import receive
-from ._tracker import StatusEvent, StatusTracker, TaskEvent, TaskEventType
+from ._stage import Stage, task_name
+from ._task_call import TaskCall
 from ._worker_state import WorkerSlot, current_worker
 
-if TYPE_CHECKING:
-    from ._run import RunState
+__all__ = ["CHECKPOINT_EVERY", "StageRunner"]
 
-__all__ = ["StageRunner"]
-
-T = TypeVar("T")
-
-
-class _ItemFailed(Exception):
-    """An item used up its attempts in a stage (internal: the worker records it)."""
-
-    def __init__(self, task: str | None, attempts: int, error: Exception) -> None:
-        super().__init__(task, attempts, error)
-        self.task = task
-        self.attempts = attempts
-        self.error = error
-
-
-async def _retrying(policy: RetryPolicy, fn: Callable[[], Awaitable[T]]) -> T:
-    """``await policy.call(fn)``, with the first attempt made outside stamina.
-
-    Most calls succeed at once, and entering stamina's retry context costs more than a no-op
-    task. So the first attempt is a plain call; if it fails, its exception is replayed to
-    stamina as attempt 1 (without calling ``fn`` again), and stamina takes it from there: the
-    same waits, attempts and switches as ``policy.call(fn)``.
-    """
-    try:
-        return await fn()
-    except Exception as first:
-        if policy.attempts == 1:
-            raise
-        replay: list[Exception] = [first]
-
-        async def attempt() -> T:
-            if replay:
-                raise replay.pop()
-            return await fn()
-
-        return await policy.call(attempt)
-
-
-class _TaskCall:
-    """One task of a stage, ready to call with the previous value (unpacking, limit, thread)."""
-
-    __slots__ = ("fn", "is_async", "limiter", "name", "plain", "unpack")
-
-    def __init__(self, fn: Callable[..., Any], unpack: bool, limit: int | None) -> None:
-        self.fn = fn
-        self.name = task_name(fn)
-        self.is_async = is_async_callable(fn)
-        self.unpack = unpack
-        self.limiter = anyio.Semaphore(limit) if limit is not None else None
-        # The common case, called inline by the worker: `await fn(value)`.
-        self.plain = self.is_async and not unpack and self.limiter is None
-
-    async def __call__(self, value: Any) -> Any:
-        if self.limiter is None:
-            return await self._invoke(value)
-        async with self.limiter:
-            return await self._invoke(value)
-
-    async def _invoke(self, value: Any) -> Any:
-        args: tuple[Any, ...] = (value,)
-        kwargs: dict[str, Any] = {}
-        if self.unpack:
-            if isinstance(value, dict):
-                args, kwargs = (), value
-            elif isinstance(value, (tuple, list)):
-                args = tuple(value)
-        if self.is_async:
-            return await self.fn(*args, **kwargs)
-        result = await anyio.to_thread.run_sync(functools.partial(self.fn, *args, **kwargs))
-        if inspect.isawaitable(result):  # a plain function that returned a coroutine
-            result = await result
-        return result
+#: A worker yields to the event loop at least once every this many items, even when no task
+#: awaits. A checkpoint costs about as much as a no-op item, so 64 keeps the cost under 2%.
+CHECKPOINT_EVERY = 64
 
 
 class StageRunner:
-    """The workers of one stage in one run, and the queue that feeds them."""
+    """The workers of one stage in one run, the queue that feeds them and where items go next.
 
-    def __init__(self, stage: Stage, index: int, run: RunState) -> None:
-        self.stage = stage
+    Args:
+        stage: The stage's configuration (read once, here: changing it later has no effect
+            on this run).
+        inbox: The stage's queue.
+        outlet: Where items go once done with this stage.
+        hook: The run's observers, or ``None``.
+        report: What observers and callbacks hear of each item.
+    """
+
+    def __init__(
+        self,
+        stage: Stage,
+        inbox: Inbox,
+        outlet: Outlet,
+        hook: Hook | None,
+        report: ItemReport,
+    ) -> None:
         self.name = stage.name
-        self.index = index
-        self.run = run
-        self.inbox = Inbox(stage.capacity, stage.name)
+        self.inbox = inbox
+        self.outlet = outlet
+        self.report = report
         self.slots = [WorkerSlot(stage.name, i) for i in range(stage.workers)]
         limits = stage.task_concurrency_limits
         self.calls = [
-            _TaskCall(task, stage.unpack_args, limits.get(task_name(task))) for task in stage.tasks
+            TaskCall(task, stage.unpack_args, limits.get(task_name(task))) for task in stage.tasks
         ]
+        self.skip_if = stage.skip_if
         self.per_stage = stage.retry == "per_stage"
         self.task_policy = RetryPolicy(stage.task_attempts, stage.task_wait_seconds)
         self.stage_policy = RetryPolicy(stage.stage_attempts, stage.task_wait_seconds)
-        tracker = run.tracker
-        self.tracker: StatusTracker | None = tracker
-        self.task_events = tracker is not None and tracker.wants_task_events
-
-    async def enqueue(
-        self, envelope: Envelope, abandoned: Callable[[Envelope], None] | None = None
-    ) -> None:
-        """Put the item in this stage's queue (waiting while full), reporting it queued.
-
-        If cancelled before the item entered the queue, calls ``abandoned(envelope)``.
-        """
-        if self.tracker is not None:
-            try:
-                await self.tracker.record(
-                    StatusEvent(envelope.id, self.name, "queued", None, None, time.time())
-                )
-            except BaseException:
-                if abandoned is not None:
-                    abandoned(envelope)
-                raise
-        await self.inbox.put(envelope, abandoned)
+        self.hook = hook
+        #: Set only when some observer wants per-attempt task events.
+        self.task_hook = hook if hook is not None and hook.tasks else None
+        only = self.calls[0]
+        #: The one plain async task of a stage with no skip_if, no per_stage runs and no task
+        #: events: the worker calls it inline (``await fast(value)``), the common case.
+        self.fast = (
+            only.fn
+            if len(self.calls) == 1
+            and only.plain
+            and self.skip_if is None
+            and not self.per_stage
+            and self.task_hook is None
+            else None
+        )
 
     async def work(self, slot: WorkerSlot) -> None:
-        """One worker: take items until the queue is closed and empty.
+        """One worker: take items until the queue is closed and empty (or the run cancelled).
 
         Never raises for an item's failure: it is recorded and the worker takes the next item.
         """
         current_worker.set(slot)
-        stage = self.stage
+        hook = self.hook
+        if hook is not None and hook.workers:
+            await hook.emit(self._worker_event(EventKind.WORKER_STARTED, slot))
         try:
-            # Without tracking, callbacks or per-stage runs, an item needs none of the machinery.
-            if (
-                self.tracker is None
-                and stage.on_success is None
-                and stage.skip_if is None
-                and not self.per_stage
-            ):
-                await self._work_quiet(slot)
-            else:
-                await self._work_observed(slot)
+            await self._loop(slot)
         finally:
-            slot.status = "stopped"
-            slot.current_item_id = slot.current_task = slot.since = None
+            slot.stop()
+            if hook is not None and hook.workers:
+                # Not awaited: the worker may be exiting through a cancellation.
+                hook.emit_nowait(self._worker_event(EventKind.WORKER_STOPPED, slot))
 
-    async def _work_quiet(self, slot: WorkerSlot) -> None:
-        """The worker loop when nothing observes items: the hot path, kept flat on purpose.
-
-        The slot is updated as in :meth:`_work_observed`, but what no other task can see is not
-        written: between two items taken without awaiting, no other task runs, so the slot is
-        marked idle (and cleared) only before the worker actually waits, and the clock read that
-        ends one item also starts the next.
-        """
-        inbox, run, calls = self.inbox, self.run, self.calls
-        stream = inbox.receive_stream
-        receive_nowait = stream.receive_nowait
-        last = self.index == len(run.runners) - 1
-        next_inbox = None if last else run.runners[self.index + 1].inbox
-        direct_delivery = last and run.output is None
-        results = run.results if direct_delivery and run.collect else None
-        only = calls[0].fn if len(calls) == 1 and calls[0].plain else None
-        only_name = calls[0].name
+    async def _loop(self, slot: WorkerSlot) -> None:
+        take_nowait = self.inbox.take_nowait
+        outlet, report, fast = self.outlet, self.report, self.fast
+        observed = report.observed
         monotonic = time.monotonic
-        now = monotonic()
+        untaken = 0  # items taken since the last checkpoint
         while True:
-            # The fast path of _streams.receive, inlined: this loop is the pipeline's hot path.
             try:
-                envelope = receive_nowait()
+                envelope = take_nowait()
             except WouldBlock:
-                slot.status = "idle"
-                slot.current_item_id = slot.current_task = slot.since = None
+                slot.idle()
                 try:
-                    envelope = await stream.receive()
+                    envelope = await self.inbox.take()
                 except EndOfStream:
                     return
-                now = monotonic()
+                untaken = 0
             except EndOfStream:
                 return
-            if inbox.waiting:
-                inbox.admit_waiting()
-            slot.status = "busy"
-            slot.current_item_id = envelope.id
-            slot.since = started = now
-            value = envelope.value
-            try:
-                if only is not None:  # one plain async task: the common case
-                    slot.current_task = only_name
-                    try:
-                        value = await only(value)
-                    except Exception as first:
-                        value = await self._retry_task(calls[0], value, first)
-                else:
-                    for call in calls:
-                        slot.current_task = call.name
-                        if call.plain:
-                            try:
-                                value = await call.fn(value)
-                            except Exception as first:
-                                value = await self._retry_task(call, value, first)
-                        else:
-                            value = await self._run_task(call, value, envelope, slot)
-            except _ItemFailed as failed:
-                slot.failed += 1
-                self._account(slot, started)
-                await self._failed(envelope, slot, failed)
-                now = monotonic()
-                continue
-            slot.processed += 1
-            slot.last_active = now = monotonic()
-            slot.total_time += now - started
-            if direct_delivery:
-                run.processed += 1
-                if results is not None:
-                    results.append(PipelineResult(envelope.id, value, envelope.sequence))
-                run.in_flight -= 1
-                if not run.in_flight:
-                    run.drained()
-                continue
-            envelope.value = value
-            if next_inbox is not None:
-                if not next_inbox.put_nowait(envelope):
-                    await next_inbox.wait_to_put(envelope)
-                    now = monotonic()
             else:
-                await run.advance(self.index, envelope)
-                now = monotonic()
-
-    async def _work_observed(self, slot: WorkerSlot) -> None:
-        """The worker loop with status events, callbacks, ``skip_if`` or ``per_stage`` runs."""
-        inbox, run, tracker, stage = self.inbox, self.run, self.tracker, self.stage
-        calls, per_stage = self.calls, self.per_stage
-        while True:
-            slot.status = "idle"
-            try:
-                envelope = await receive(inbox.receive_stream)
-            except EndOfStream:
-                return
-            if inbox.waiting:
-                inbox.admit_waiting()
-            slot.status = "busy"
-            slot.current_item_id = envelope.id
-            slot.since = started = time.monotonic()
+                untaken += 1
+                if untaken == CHECKPOINT_EVERY:
+                    untaken = 0
+                    await anyio.lowlevel.checkpoint()
+            slot.take(envelope.id, monotonic())
+            if observed:
+                await report.started(envelope, slot)
             skipped = False
             try:
-                if tracker is not None:
-                    await tracker.record(
-                        StatusEvent(
-                            envelope.id,
-                            self.name,
-                            "in_progress",
-                            slot.name,
-                            slot.worker_id,
-                            time.time(),
+                if fast is not None:
+                    slot.show(self.calls[0].name)
+                    try:
+                        value = await fast(envelope.value)
+                    except Exception as first:
+                        value = await self._retry(
+                            self.calls[0], envelope.value, envelope, slot, first
                         )
-                    )
-                if stage.skip_if is not None and self._skip(envelope):
+                elif self.skip_if is not None and self._skip(envelope):
                     skipped = True
                     value = envelope.value
-                    await anyio.lowlevel.checkpoint()  # a skip must still yield
-                elif per_stage:
+                elif self.per_stage:
                     value = await self._run_per_stage(envelope, slot)
                 else:
-                    value = envelope.value
-                    for call in calls:
-                        slot.current_task = call.name
-                        value = await self._run_task(call, value, envelope, slot)
-            except _ItemFailed as failed:
-                slot.failed += 1
-                self._account(slot, started)
-                await self._failed(envelope, slot, failed)
+                    value = await self._run_per_task(envelope, slot)
+            except ItemFailed as failed:
+                slot.finish(monotonic(), failed=True)
+                await report.failed(envelope, slot, failed, outlet)
                 continue
-            slot.processed += 1
-            self._account(slot, started)
-            await self._succeeded(envelope, slot, value, skipped)
+            slot.finish(monotonic(), failed=False)
+            if observed:
+                await report.succeeded(envelope, slot, value, skipped)
             envelope.value = value
-            await run.advance(self.index, envelope)
-
-    @staticmethod
-    def _account(slot: WorkerSlot, started: float) -> None:
-        slot.last_active = now = time.monotonic()
-        slot.total_time += now - started
-        slot.current_item_id = slot.current_task = slot.since = None
-
-    async def _retry_task(self, call: _TaskCall, value: Any, first: Exception) -> Any:
-        """The fast path's first call failed with ``first``: retry as the policy says."""
-        policy = self.task_policy
-        if policy.attempts == 1:
-            raise _ItemFailed(call.name, 1, first) from None
-        attempts = 1
-        replay: list[Exception] = [first]
-
-        async def attempt() -> Any:
-            nonlocal attempts
-            if replay:
-                raise replay.pop()  # attempt 1, already made: stamina sees its failure
-            attempts += 1
-            return await call.fn(value)
-
-        try:
-            return await policy.call(attempt)
-        except Exception as exc:
-            raise _ItemFailed(call.name, attempts, exc) from None
+            if not outlet.pass_on_nowait(envelope):
+                await outlet.pass_on(envelope)
 
     def _skip(self, envelope: Envelope) -> bool:
-        assert self.stage.skip_if is not None
+        assert self.skip_if is not None
         try:
-            return bool(self.stage.skip_if(envelope.value))
+            return bool(self.skip_if(envelope.value))
         except Exception as exc:
-            raise _ItemFailed(None, 1, exc) from None
+            raise ItemFailed(None, 1, exc) from None
 
-    async def _run_task(
-        self, call: _TaskCall, value: Any, envelope: Envelope, slot: WorkerSlot
-    ) -> Any:
-        """``per_task`` mode: one task with its own retries."""
-        if not self.task_events:
-            attempts = 0
-
-            async def attempt() -> Any:
-                nonlocal attempts
-                attempts += 1
-                return await call.fn(value) if call.plain else await call(value)
-
-            try:
-                return await _retrying(self.task_policy, attempt)
-            except Exception as exc:
-                raise _ItemFailed(call.name, attempts, exc) from None
-
-        attempts = 0
-        last_error: Exception | None = None
-        last_duration: float | None = None
-
-        async def observed_attempt() -> Any:
-            nonlocal attempts, last_error, last_duration
-            attempts += 1
-            if attempts > 1:
-                await self._task_event(
-                    envelope, slot, call.name, "retry", attempts - 1, last_error, last_duration
-                )
-                slot.current_task = call.name
-            await self._task_event(envelope, slot, call.name, "start", attempts)
-            began = time.monotonic()
-            try:
-                result = await call(value)
-            except Exception as exc:
-                last_error, last_duration = exc, time.monotonic() - began
-                raise
-            await self._task_event(
-                envelope, slot, call.name, "complete", attempts, None, time.monotonic() - began
-            )
-            return result
-
-        try:
-            return await _retrying(self.task_policy, observed_attempt)
-        except Exception as exc:
-            await self._task_event(envelope, slot, call.name, "fail", attempts, exc, last_duration)
-            raise _ItemFailed(call.name, attempts, exc) from None
-
-    async def _run_per_stage(self, envelope: Envelope, slot: WorkerSlot) -> Any:
-        """``per_stage`` mode: the whole task list, re-run from the start on any failure."""
-        events = self.task_events
-        runs = 0
-        failed_task: str | None = None
-        last_error: Exception | None = None
-        last_duration: float | None = None
-
-        async def run_all() -> Any:
-            nonlocal runs, failed_task, last_error, last_duration
-            runs += 1
-            if runs > 1 and events and failed_task is not None:
-                await self._task_event(
-                    envelope, slot, failed_task, "retry", runs - 1, last_error, last_duration
-                )
-            value = envelope.value
-            for call in self.calls:
-                slot.current_task = call.name
-                if events:
-                    await self._task_event(envelope, slot, call.name, "start", runs)
-                began = time.monotonic()
+    async def _run_per_task(self, envelope: Envelope, slot: WorkerSlot) -> Any:
+        """Every task in turn, each with its own retries."""
+        value = envelope.value
+        task_hook = self.task_hook
+        for call in self.calls:
+            slot.show(call.name)
+            if call.plain and task_hook is None:
                 try:
-                    value = await call(value)
-                except Exception as exc:
-                    failed_task, last_error = call.name, exc
-                    last_duration = time.monotonic() - began
-                    raise
-                if events:
-                    await self._task_event(
-                        envelope,
-                        slot,
-                        call.name,
-                        "complete",
-                        runs,
-                        None,
-                        time.monotonic() - began,
-                    )
-            return value
+                    value = await call.fn(value)
+                except Exception as first:
+                    value = await self._retry(call, value, envelope, slot, first)
+            else:
+                value = await self._retry(call, value, envelope, slot, None)
+        return value
 
-        try:
-            return await _retrying(self.stage_policy, run_all)
-        except Exception as exc:
-            if events and failed_task is not None:
-                await self._task_event(
-                    envelope, slot, failed_task, "fail", runs, exc, last_duration
-                )
-            raise _ItemFailed(failed_task, runs, exc) from None
-
-    async def _task_event(
+    async def _retry(
         self,
+        call: TaskCall,
+        value: Any,
         envelope: Envelope,
         slot: WorkerSlot,
-        name: str,
-        kind: TaskEventType,
+        first_failure: Exception | None,
+    ) -> Any:
+        """``call`` with the stage's per-task retries; attempt 1 may have been made already
+        (``first_failure``: it raised that)."""
+        attempts = 0 if first_failure is None else 1
+        duration: float | None = None
+
+        async def attempt() -> Any:
+            nonlocal attempts, duration
+            attempts += 1
+            slot.show(call.name)
+            began = time.monotonic()
+            try:
+                return await self._attempt(call, value, envelope, slot, attempts)
+            finally:
+                duration = time.monotonic() - began
+
+        async def on_retry(failed_attempt: int, error: Exception, wait: float) -> None:
+            await self.report.retrying(
+                envelope, slot, call.name, failed_attempt, error, wait, duration
+            )
+
+        try:
+            return await self.task_policy.call(
+                attempt, on_retry if self.report.retries_observed else None, first_failure
+            )
+        except Exception as exc:
+            raise ItemFailed(call.name, attempts, exc, duration) from None
+
+    async def _run_per_stage(self, envelope: Envelope, slot: WorkerSlot) -> Any:
+        """The whole task list, re-run from the start on any failure."""
+        runs = 0
+        failed_task: str | None = None
+        duration: float | None = None
+
+        async def run_all() -> Any:
+            nonlocal runs, failed_task, duration
+            runs += 1
+            value = envelope.value
+            for call in self.calls:
+                slot.show(call.name)
+                began = time.monotonic()
+                try:
+                    value = await self._attempt(call, value, envelope, slot, runs)
+                except Exception:
+                    failed_task, duration = call.name, time.monotonic() - began
+                    raise
+            return value
+
+        async def on_retry(failed_run: int, error: Exception, wait: float) -> None:
+            await self.report.retrying(
+                envelope, slot, failed_task, failed_run, error, wait, duration
+            )
+
+        try:
+            return await self.stage_policy.call(
+                run_all, on_retry if self.report.retries_observed else None
+            )
+        except Exception as exc:
+            raise ItemFailed(failed_task, runs, exc, duration) from None
+
+    async def _attempt(
+        self, call: TaskCall, value: Any, envelope: Envelope, slot: WorkerSlot, attempt: int
+    ) -> Any:
+        """One call of one task, told to the observers that want task events."""
+        task_hook = self.task_hook
+        if task_hook is None:
+            return await call.fn(value) if call.plain else await call(value)
+        await task_hook.emit(
+            self._task_event(EventKind.TASK_STARTED, envelope, slot, call, attempt)
+        )
+        began = time.monotonic()
+        try:
+            result = await call(value)
+        except Exception as exc:
+            await task_hook.emit(
+                self._task_event(
+                    EventKind.TASK_ENDED,
+                    envelope,
+                    slot,
+                    call,
+                    attempt,
+                    exc,
+                    time.monotonic() - began,
+                )
+            )
+            raise
+        await task_hook.emit(
+            self._task_event(
+                EventKind.TASK_ENDED,
+                envelope,
+                slot,
+                call,
+                attempt,
+                None,
+                time.monotonic() - began,
+            )
+        )
+        return result
+
+    def _task_event(
+        self,
+        kind: EventKind,
+        envelope: Envelope,
+        slot: WorkerSlot,
+        call: TaskCall,
         attempt: int,
         error: Exception | None = None,
         duration: float | None = None,
-    ) -> None:
-        assert self.tracker is not None
-        await self.tracker.task_event(
-            TaskEvent(
-                envelope.id,
-                self.name,
-                name,
-                slot.name,
-                kind,
-                attempt,
-                time.time(),
-                error,
-                duration,
-            )
+    ) -> Event:
+        return Event(
+            kind,
+            self.name,
+            envelope.id,
+            task=call.name,
+            worker=slot.name,
+            worker_id=slot.worker_id,
+            attempt=attempt,
+            error=error,
+            duration=duration,
+            timestamp=now(),
         )
 
-    def _metadata(self, slot: WorkerSlot) -> dict[str, Any]:
-        return {"stage": self.name, "worker": slot.name, "worker_id": slot.worker_id}
-
-    async def _succeeded(
-        self, envelope: Envelope, slot: WorkerSlot, value: Any, skipped: bool
-    ) -> None:
-        if self.tracker is not None:
-            metadata: dict[str, Any] = {"skipped": True} if skipped else {}
-            await self.tracker.record(
-                StatusEvent(
-                    envelope.id,
-                    self.name,
-                    "completed",
-                    slot.name,
-                    slot.worker_id,
-                    time.time(),
-                    metadata,
-                )
-            )
-        if self.stage.on_success is not None:
-            metadata = self._metadata(slot)
-            if skipped:
-                metadata["skipped"] = True
-            await self.run.callbacks.call(
-                "on_success", self.stage.on_success, envelope.id, value, metadata
-            )
-
-    async def _failed(self, envelope: Envelope, slot: WorkerSlot, failed: _ItemFailed) -> None:
-        failure = FailedItem(
-            item_id=envelope.id,
-            stage=self.name,
-            task=failed.task,
-            attempts=failed.attempts,
-            error=failed.error,
-            value=envelope.value,
-            timestamp=time.time(),
-        )
-        details = {"error": failed.error, "task": failed.task, "attempts": failed.attempts}
-        if self.tracker is not None:
-            await self.tracker.record_failure(failure)
-            await self.tracker.record(
-                StatusEvent(
-                    envelope.id,
-                    self.name,
-                    "failed",
-                    slot.name,
-                    slot.worker_id,
-                    failure.timestamp,
-                    details,
-                )
-            )
-        if self.stage.on_failure is not None:
-            metadata = self._metadata(slot)
-            metadata.update(task=failed.task, attempts=failed.attempts)
-            await self.run.callbacks.call(
-                "on_failure", self.stage.on_failure, envelope.id, failed.error, metadata
-            )
-        self.run.item_failed(failure)
+    def _worker_event(self, kind: EventKind, slot: WorkerSlot) -> Event:
+        return Event(kind, self.name, worker=slot.name, worker_id=slot.worker_id, timestamp=now())

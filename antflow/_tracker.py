@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from ._callbacks import CallbackErrors
+from ._observe import Event, EventKind
 from ._records import ErrorSummary, FailedItem
 
 __all__ = ["StatusEvent", "StatusTracker", "StatusType", "TaskEvent", "TaskEventType"]
@@ -81,12 +82,15 @@ class StatusTracker:
     (:attr:`callback_errors`); it never changes the item's outcome.
 
     The tracker keeps each item's full history: memory grows with the number of items tracked.
+    It is a consumer of the engine's one observation hook (:mod:`antflow._observe`): the
+    pipeline reports each event to it, and the tracker turns them into its records.
 
     Args:
         on_status_change: Called with each :class:`StatusEvent`.
         on_task_start: Called with a :class:`TaskEvent` before each task attempt.
         on_task_complete: Called after a task attempt returns.
-        on_task_retry: Called when a failed task attempt is about to be retried.
+        on_task_retry: Called when a task attempt failed and is about to be retried (before
+            the backoff wait).
         on_task_fail: Called when a task failed its last attempt.
     """
 
@@ -159,28 +163,88 @@ class StatusTracker:
         """Every failure this tracker recorded, aggregated."""
         return ErrorSummary.of(self._failures, self._errors.count)
 
-    async def record(self, event: StatusEvent) -> None:
-        """Store ``event`` and call ``on_status_change``. Called by the pipeline."""
-        self._current[event.item_id] = event
-        history = self._history.get(event.item_id)
-        if history is None:
-            self._history[event.item_id] = [event]
+    # -- the observer protocol (antflow._observe): the pipeline reports through these ------
+
+    def wants(self, kind: EventKind) -> bool:
+        """Which engine events the tracker consumes: every item status change, and the task
+        events when a task-level callback is set."""
+        if kind in _STATUS_KINDS:
+            return True
+        return self.wants_task_events and kind in _TASK_KINDS
+
+    async def __call__(self, event: Event) -> None:
+        """Turn one engine event into the tracker's records and callbacks."""
+        kind = event.kind
+        if kind is EventKind.TASK_STARTED:
+            await self._task_event(event, "start")
+        elif kind is EventKind.TASK_ENDED:
+            if event.error is None:
+                await self._task_event(event, "complete")
+        elif kind is EventKind.ITEM_RETRYING:
+            if event.task is not None:
+                await self._task_event(event, "retry")
+        elif kind is EventKind.ITEM_FAILED:
+            failure = event.failure
+            assert failure is not None
+            if self.wants_task_events and event.task is not None:
+                await self._task_event(event, "fail")
+            self._failures.append(failure)
+            details = {"error": failure.error, "task": failure.task, "attempts": failure.attempts}
+            await self._record(event, "failed", details)
+        elif kind is EventKind.ITEM_SKIPPED:
+            await self._record(event, "completed", {"skipped": True})
         else:
-            history.append(event)
+            await self._record(event, _STATUS_OF[kind], {})
+
+    async def _record(self, event: Event, status: StatusType, metadata: dict[str, Any]) -> None:
+        """Store the item's new status and call ``on_status_change``."""
+        change = StatusEvent(
+            event.item_id,
+            event.source,
+            status,
+            event.worker,
+            event.worker_id,
+            event.timestamp,
+            metadata,
+        )
+        self._current[change.item_id] = change
+        history = self._history.get(change.item_id)
+        if history is None:
+            self._history[change.item_id] = [change]
+        else:
+            history.append(change)
         if self.on_status_change is not None:
-            await self._errors.call("on_status_change", self.on_status_change, event)
+            await self._errors.call("on_status_change", self.on_status_change, change)
 
-    async def record_failure(self, failure: FailedItem) -> None:
-        """Keep ``failure`` for :meth:`get_error_summary`. Called by the pipeline."""
-        self._failures.append(failure)
-
-    async def task_event(self, event: TaskEvent) -> None:
-        """Dispatch ``event`` to the matching task callback. Called by the pipeline."""
+    async def _task_event(self, event: Event, event_type: TaskEventType) -> None:
+        """Dispatch a :class:`TaskEvent` to the matching task callback."""
         callback = {
             "start": self.on_task_start,
             "complete": self.on_task_complete,
             "retry": self.on_task_retry,
             "fail": self.on_task_fail,
-        }[event.event_type]
-        if callback is not None:
-            await self._errors.call(f"on_task_{event.event_type}", callback, event)
+        }[event_type]
+        if callback is None:
+            return
+        error = event.error if isinstance(event.error, Exception) else None
+        task_event = TaskEvent(
+            event.item_id,
+            event.source,
+            event.task or "",
+            event.worker or "",
+            event_type,
+            event.attempt or 0,
+            event.timestamp,
+            error if event_type in ("retry", "fail") else None,
+            event.duration,
+        )
+        await self._errors.call(f"on_task_{event_type}", callback, task_event)
+
+
+_STATUS_OF: dict[EventKind, StatusType] = {
+    EventKind.ITEM_QUEUED: "queued",
+    EventKind.ITEM_STARTED: "in_progress",
+    EventKind.ITEM_SUCCEEDED: "completed",
+}
+_STATUS_KINDS = frozenset({*_STATUS_OF, EventKind.ITEM_SKIPPED, EventKind.ITEM_FAILED})
+_TASK_KINDS = frozenset({EventKind.TASK_STARTED, EventKind.TASK_ENDED, EventKind.ITEM_RETRYING})

@@ -12,7 +12,12 @@ __all__ = ["WorkerSlot", "current_worker", "set_task_status"]
 
 
 class WorkerSlot:
-    """Mutable state of one worker, updated in place by the worker (never shared across runs)."""
+    """Live state of one worker in one run (never shared across runs).
+
+    Invariant: every field is written only by the methods below; the worker loop calls them
+    as items come and go, and :func:`set_task_status` calls :meth:`show`. Readers (the
+    dashboards, ``Pipeline.get_worker_states()``) take a frozen :meth:`state` or :meth:`metrics`.
+    """
 
     __slots__ = (
         "current_item_id",
@@ -40,6 +45,40 @@ class WorkerSlot:
         self.failed = 0
         self.total_time = 0.0
         self.last_active: float | None = None  # time.monotonic() when the last item was done
+
+    def take(self, item_id: Any, now: float) -> None:
+        """The worker took ``item_id`` at ``now`` (``time.monotonic()``): it is busy."""
+        self.status = "busy"
+        self.current_item_id = item_id
+        self.since = now
+
+    def show(self, task: str) -> None:
+        """The text shown as the worker's current task: the task's name, or a task's status."""
+        self.current_task = task
+
+    def finish(self, now: float, failed: bool) -> None:
+        """The item in hand completed the stage (or failed it, with ``failed``) at ``now``.
+
+        The worker stays "busy" until :meth:`idle`: between two items taken without waiting,
+        no other task can look, so the loop marks it idle only before it actually waits.
+        """
+        if failed:
+            self.failed += 1
+        else:
+            self.processed += 1
+        self.last_active = now
+        if self.since is not None:
+            self.total_time += now - self.since
+
+    def idle(self) -> None:
+        """The worker waits for an item."""
+        self.status = "idle"
+        self.current_item_id = self.current_task = self.since = None
+
+    def stop(self) -> None:
+        """The worker exited."""
+        self.status = "stopped"
+        self.current_item_id = self.current_task = self.since = None
 
     def state(self) -> WorkerState:
         return WorkerState(
@@ -83,4 +122,4 @@ def set_task_status(status: str) -> None:
     """
     worker = current_worker.get()
     if worker is not None:
-        worker.current_task = str(status)
+        worker.show(str(status))

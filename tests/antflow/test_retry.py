@@ -105,7 +105,7 @@ async def test_base_exceptions_are_not_retried() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "match"),
     [
-        ({"attempts": 0}, "attempts must be at least 1"),
+        ({"attempts": 0}, "attempts must be an int >= 1"),
         ({"attempts": 2.0}, "attempts must be an int"),
         ({"wait_initial": -1}, "wait_initial must be a finite number"),
         ({"wait_initial": float("nan")}, "wait_initial must be a finite number"),

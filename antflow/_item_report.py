@@ -1,0 +1,169 @@
+"""What a stage tells of each item: to the run's observers, to the stage's callbacks, to the ledger.
+
+The worker loop calls :class:`ItemReport` at each turn of an item's life in the stage (started,
+retrying, succeeded or skipped, failed); this is the only place that builds item events and calls
+``on_success`` / ``on_failure``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ._callbacks import CallbackErrors
+from ._inbox import Envelope
+from ._observe import Event, EventKind, Hook, now
+from ._outlet import Outlet
+from ._records import FailedItem
+from ._stage import Stage
+from ._worker_state import WorkerSlot
+
+__all__ = ["ItemFailed", "ItemReport"]
+
+
+class ItemFailed(Exception):
+    """An item used up its attempts in a stage (internal: the worker reports it).
+
+    Attributes:
+        task: The failing task's name (``None`` when ``skip_if`` raised).
+        attempts: Attempts made (task calls in ``per_task`` mode, runs in ``per_stage``).
+        error: The last attempt's exception, unchanged.
+        duration: Seconds the last attempt took, when known.
+    """
+
+    def __init__(
+        self, task: str | None, attempts: int, error: Exception, duration: float | None = None
+    ) -> None:
+        super().__init__(task, attempts, error)
+        self.task = task
+        self.attempts = attempts
+        self.error = error
+        self.duration = duration
+
+
+class ItemReport:
+    """The reports of one stage in one run.
+
+    Attributes:
+        observed: Something listens to starts and successes (an observer, or ``on_success``):
+            without it the worker skips :meth:`started` and :meth:`succeeded` altogether.
+        retries_observed: Some observer wants ``ITEM_RETRYING`` events.
+    """
+
+    __slots__ = (
+        "callbacks",
+        "hook",
+        "observed",
+        "on_failure",
+        "on_success",
+        "retries_observed",
+        "stage",
+    )
+
+    def __init__(self, stage: Stage, hook: Hook | None, callbacks: CallbackErrors) -> None:
+        self.stage = stage.name
+        self.hook = hook if hook is not None and hook.items else None
+        self.on_success: Callable[[Any, Any, dict[str, Any]], Any] | None = stage.on_success
+        self.on_failure: Callable[[Any, Exception, dict[str, Any]], Any] | None = stage.on_failure
+        self.callbacks = callbacks
+        self.observed = self.hook is not None or self.on_success is not None
+        self.retries_observed = hook is not None and EventKind.ITEM_RETRYING in hook.wanted
+
+    async def started(self, envelope: Envelope, slot: WorkerSlot) -> None:
+        if self.hook is not None:
+            await self.hook.emit(self._event(EventKind.ITEM_STARTED, envelope, slot))
+
+    async def retrying(
+        self,
+        envelope: Envelope,
+        slot: WorkerSlot,
+        task: str | None,
+        attempt: int,
+        error: Exception,
+        wait: float,
+        duration: float | None,
+    ) -> None:
+        hook = self.hook
+        if hook is not None:
+            await hook.emit(
+                self._event(
+                    EventKind.ITEM_RETRYING,
+                    envelope,
+                    slot,
+                    task=task,
+                    attempt=attempt,
+                    error=error,
+                    wait=wait,
+                    duration=duration,
+                )
+            )
+
+    async def succeeded(
+        self, envelope: Envelope, slot: WorkerSlot, value: Any, skipped: bool
+    ) -> None:
+        if self.hook is not None:
+            kind = EventKind.ITEM_SKIPPED if skipped else EventKind.ITEM_SUCCEEDED
+            await self.hook.emit(self._event(kind, envelope, slot, value=value))
+        if self.on_success is not None:
+            metadata = self._metadata(slot)
+            if skipped:
+                metadata["skipped"] = True
+            await self.callbacks.call("on_success", self.on_success, envelope.id, value, metadata)
+
+    async def failed(
+        self, envelope: Envelope, slot: WorkerSlot, failed: ItemFailed, outlet: Outlet
+    ) -> None:
+        """Tell observers and ``on_failure``, then record the failure: the item's end."""
+        failure = FailedItem(
+            item_id=envelope.id,
+            stage=self.stage,
+            task=failed.task,
+            attempts=failed.attempts,
+            error=failed.error,
+            value=envelope.value,
+            timestamp=time.time(),
+        )
+        if self.hook is not None:
+            await self.hook.emit(
+                self._event(
+                    EventKind.ITEM_FAILED,
+                    envelope,
+                    slot,
+                    task=failed.task,
+                    attempt=failed.attempts,
+                    error=failed.error,
+                    duration=failed.duration,
+                    failure=failure,
+                    timestamp=failure.timestamp,
+                )
+            )
+        if self.on_failure is not None:
+            metadata = self._metadata(slot)
+            metadata.update(task=failed.task, attempts=failed.attempts)
+            await self.callbacks.call(
+                "on_failure", self.on_failure, envelope.id, failed.error, metadata
+            )
+        outlet.fail(failure)
+
+    def _event(
+        self,
+        kind: EventKind,
+        envelope: Envelope,
+        slot: WorkerSlot,
+        *,
+        timestamp: float | None = None,
+        **fields: Any,
+    ) -> Event:
+        return Event(
+            kind,
+            self.stage,
+            envelope.id,
+            worker=slot.name,
+            worker_id=slot.worker_id,
+            timestamp=now() if timestamp is None else timestamp,
+            **fields,
+        )
+
+    def _metadata(self, slot: WorkerSlot) -> dict[str, Any]:
+        return {"stage": self.stage, "worker": slot.name, "worker_id": slot.worker_id}

@@ -1,0 +1,110 @@
+"""The ledger of one pipeline run: which items were fed, and how each one ended.
+
+Every fed item ends exactly once: delivered as a result (:meth:`Ledger.deliver`) or recorded as
+a failure (:meth:`Ledger.fail`); ``in_flight`` counts the items in between, and
+:meth:`Ledger.wait_drained` waits for it to reach zero.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+
+from ._inbox import Envelope
+from ._records import FailedItem, PipelineResult
+
+__all__ = ["Ledger", "split_item"]
+
+_NO_ID = object()
+
+
+def split_item(raw: Any) -> tuple[Any, Any]:
+    """``(id, value)`` of a fed item.
+
+    A dict with exactly the keys ``id`` and ``value`` keeps its id; anything else is a value
+    (returned id ``_NO_ID``: its feed order becomes its id).
+    """
+    if type(raw) is dict and len(raw) == 2 and "id" in raw and "value" in raw:
+        return raw["id"], raw["value"]
+    return _NO_ID, raw
+
+
+class Ledger:
+    """Counts, results and failures of one run.
+
+    Invariant: every field is written only by this class's methods; the feeder calls
+    :meth:`admit` and :meth:`unadmit`, the last stage's outlet :meth:`deliver`, the stage
+    workers :meth:`fail`.
+    """
+
+    __slots__ = (
+        "_drained",
+        "_sequence",
+        "collect",
+        "failed",
+        "failures",
+        "fed",
+        "in_flight",
+        "processed",
+        "results",
+    )
+
+    def __init__(self, collect: bool) -> None:
+        #: Keep delivered results in :attr:`results` (a streamed run hands them out instead).
+        self.collect = collect
+        self.results: list[PipelineResult] = []
+        self.failures: list[FailedItem] = []
+        self.fed = 0
+        self.processed = 0
+        self.failed = 0
+        self.in_flight = 0
+        self._sequence = 0
+        self._drained: anyio.Event | None = None
+
+    def admit(self, raw: Any, priority: int) -> Envelope:
+        """Wrap a fed item; from here on it counts as in flight."""
+        sequence = self._sequence
+        self._sequence = sequence + 1
+        self.fed += 1
+        self.in_flight += 1
+        if type(raw) is dict:
+            item_id, value = split_item(raw)
+            if item_id is not _NO_ID:
+                return Envelope(item_id, value, sequence, priority)
+        return Envelope(sequence, raw, sequence, priority)
+
+    def unadmit(self, envelope: Envelope) -> None:
+        """Feeding ``envelope`` was cancelled before it entered a queue: it was never fed."""
+        self.fed -= 1
+        self._done_one()
+
+    def deliver(self, result: PipelineResult) -> None:
+        """The item went through every stage (and, when streaming, out to the consumer)."""
+        self.processed += 1
+        if self.collect:
+            self.results.append(result)
+        self._done_one()
+
+    def fail(self, failure: FailedItem) -> None:
+        """The item failed a stage after all its attempts."""
+        self.failed += 1
+        self.failures.append(failure)
+        self._done_one()
+
+    def _done_one(self) -> None:
+        self.in_flight -= 1
+        if not self.in_flight and self._drained is not None:
+            self._drained.set()
+
+    async def wait_drained(self, stopped: anyio.Event) -> None:
+        """Wait until every item fed so far has ended, or until ``stopped`` is set."""
+        while self.in_flight and not stopped.is_set():
+            self._drained = anyio.Event()
+            await self._drained.wait()
+        self._drained = None
+
+    def wake(self) -> None:
+        """Wake :meth:`wait_drained` (the run stopped: its caller looks at ``stopped``)."""
+        if self._drained is not None:
+            self._drained.set()

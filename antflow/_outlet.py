@@ -1,0 +1,127 @@
+"""Where a stage worker sends an item it is done with: the next stage, or out of the pipeline.
+
+A worker knows nothing of the run beyond its outlet: :meth:`~Outlet.pass_on_nowait` (the fast
+path, no await) or :meth:`~Outlet.pass_on` for an item that completed the stage, and
+:meth:`~Outlet.fail` for one that failed it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import anyio
+import anyio.lowlevel
+from anyio import WouldBlock
+from anyio.streams.memory import MemoryObjectSendStream
+
+from ._inbox import Envelope, Inbox
+from ._ledger import Ledger
+from ._observe import Event, EventKind, Hook, now
+from ._records import FailedItem, PipelineResult
+
+__all__ = ["Delivery", "NextStage", "Outlet", "StreamDelivery"]
+
+
+class Outlet:
+    """The base: failures go to the run's ledger; subclasses say where results go."""
+
+    __slots__ = ("ledger",)
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+
+    def pass_on_nowait(self, envelope: Envelope) -> bool:
+        """Send the item on if that needs no waiting (and nobody observes); else False."""
+        raise NotImplementedError
+
+    async def pass_on(self, envelope: Envelope) -> None:
+        """Send the item on, waiting for room (and reporting it to the hook) if need be."""
+        raise NotImplementedError
+
+    def fail(self, failure: FailedItem) -> None:
+        """The item failed the stage: record it; it goes no further."""
+        self.ledger.fail(failure)
+
+
+class NextStage(Outlet):
+    """Into the next stage's queue, entered in priority order when full."""
+
+    __slots__ = ("hook", "inbox", "stage")
+
+    def __init__(self, ledger: Ledger, inbox: Inbox, stage: str, hook: Hook | None) -> None:
+        super().__init__(ledger)
+        self.inbox = inbox
+        self.stage = stage
+        self.hook = hook if hook is not None and hook.items else None
+
+    def pass_on_nowait(self, envelope: Envelope) -> bool:
+        return self.hook is None and self.inbox.put_nowait(envelope)
+
+    async def pass_on(
+        self, envelope: Envelope, abandoned: Callable[[Envelope], None] | None = None
+    ) -> None:
+        """Report the item queued (if observed), then put it in, waiting while full.
+
+        If cancelled before the item entered the queue, calls ``abandoned(envelope)``.
+        """
+        if self.hook is not None:
+            try:
+                await self.hook.emit(
+                    Event(EventKind.ITEM_QUEUED, self.stage, envelope.id, timestamp=now())
+                )
+            except BaseException:
+                if abandoned is not None:
+                    abandoned(envelope)
+                raise
+            if self.inbox.put_nowait(envelope):
+                return
+        await self.inbox.wait_to_put(envelope, abandoned)
+
+
+class Delivery(Outlet):
+    """Out of the pipeline, into the ledger's results (``run()``, ``start()``/``join()``)."""
+
+    __slots__ = ()
+
+    def pass_on_nowait(self, envelope: Envelope) -> bool:
+        self.ledger.deliver(PipelineResult(envelope.id, envelope.value, envelope.sequence))
+        return True
+
+    async def pass_on(self, envelope: Envelope) -> None:
+        self.pass_on_nowait(envelope)
+
+
+class StreamDelivery(Outlet):
+    """Out of the pipeline, to the consumer of ``stream()``, waiting while it lags behind."""
+
+    __slots__ = ("cancel_run", "output")
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        output: MemoryObjectSendStream[PipelineResult],
+        cancel_run: Callable[[], None],
+    ) -> None:
+        super().__init__(ledger)
+        self.output = output
+        self.cancel_run = cancel_run
+
+    def pass_on_nowait(self, envelope: Envelope) -> bool:
+        result = PipelineResult(envelope.id, envelope.value, envelope.sequence)
+        try:
+            self.output.send_nowait(result)
+        except (WouldBlock, anyio.BrokenResourceError, anyio.ClosedResourceError):
+            return False
+        self.ledger.deliver(result)
+        return True
+
+    async def pass_on(self, envelope: Envelope) -> None:
+        result = PipelineResult(envelope.id, envelope.value, envelope.sequence)
+        try:
+            await self.output.send(result)
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            # The consumer closed the stream: the run is over. Stop at the checkpoint.
+            self.cancel_run()
+            await anyio.lowlevel.checkpoint()
+            raise  # not reached: the checkpoint raises the cancellation
+        self.ledger.deliver(result)
