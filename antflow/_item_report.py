@@ -17,7 +17,7 @@ from ._observe import Event, EventKind, Hook, now
 from ._outlet import Outlet
 from ._records import FailedItem
 from ._stage import Stage
-from ._worker_state import WorkerSlot
+from ._worker_state import Worker
 
 __all__ = ["ItemFailed", "ItemReport"]
 
@@ -70,14 +70,14 @@ class ItemReport:
         self.observed = self.hook is not None or self.on_success is not None
         self.retries_observed = hook is not None and EventKind.ITEM_RETRYING in hook.wanted
 
-    async def started(self, envelope: Envelope, slot: WorkerSlot) -> None:
+    async def started(self, envelope: Envelope, worker: Worker) -> None:
         if self.hook is not None:
-            await self.hook.emit(self._event(EventKind.ITEM_STARTED, envelope, slot))
+            await self.hook.emit(self._event(EventKind.ITEM_STARTED, envelope, worker))
 
     async def retrying(
         self,
         envelope: Envelope,
-        slot: WorkerSlot,
+        worker: Worker,
         task: str | None,
         attempt: int,
         error: Exception,
@@ -90,7 +90,7 @@ class ItemReport:
                 self._event(
                     EventKind.ITEM_RETRYING,
                     envelope,
-                    slot,
+                    worker,
                     task=task,
                     attempt=attempt,
                     error=error,
@@ -100,19 +100,19 @@ class ItemReport:
             )
 
     async def succeeded(
-        self, envelope: Envelope, slot: WorkerSlot, value: Any, skipped: bool
+        self, envelope: Envelope, worker: Worker, value: Any, skipped: bool
     ) -> None:
         if self.hook is not None:
             kind = EventKind.ITEM_SKIPPED if skipped else EventKind.ITEM_SUCCEEDED
-            await self.hook.emit(self._event(kind, envelope, slot, value=value))
+            await self.hook.emit(self._event(kind, envelope, worker, value=value))
         if self.on_success is not None:
-            metadata = self._metadata(slot)
+            metadata = self._metadata(worker)
             if skipped:
                 metadata["skipped"] = True
             await self.callbacks.call("on_success", self.on_success, envelope.id, value, metadata)
 
     async def failed(
-        self, envelope: Envelope, slot: WorkerSlot, failed: ItemFailed, outlet: Outlet
+        self, envelope: Envelope, worker: Worker, failed: ItemFailed, outlet: Outlet
     ) -> None:
         """Tell observers and ``on_failure``, then record the failure: the item's end."""
         failure = FailedItem(
@@ -129,7 +129,7 @@ class ItemReport:
                 self._event(
                     EventKind.ITEM_FAILED,
                     envelope,
-                    slot,
+                    worker,
                     task=failed.task,
                     attempt=failed.attempts,
                     error=failed.error,
@@ -139,7 +139,7 @@ class ItemReport:
                 )
             )
         if self.on_failure is not None:
-            metadata = self._metadata(slot)
+            metadata = self._metadata(worker)
             metadata.update(task=failed.task, attempts=failed.attempts)
             await self.callbacks.call(
                 "on_failure", self.on_failure, envelope.id, failed.error, metadata
@@ -150,7 +150,7 @@ class ItemReport:
         self,
         kind: EventKind,
         envelope: Envelope,
-        slot: WorkerSlot,
+        worker: Worker,
         *,
         timestamp: float | None = None,
         **fields: Any,
@@ -159,11 +159,11 @@ class ItemReport:
             kind,
             self.stage,
             envelope.id,
-            worker=slot.name,
-            worker_id=slot.worker_id,
+            worker=worker.name,
+            worker_id=worker.worker_id,
             timestamp=now() if timestamp is None else timestamp,
             **fields,
         )
 
-    def _metadata(self, slot: WorkerSlot) -> dict[str, Any]:
-        return {"stage": self.stage, "worker": slot.name, "worker_id": slot.worker_id}
+    def _metadata(self, worker: Worker) -> dict[str, Any]:
+        return {"stage": self.stage, "worker": worker.name, "worker_id": worker.worker_id}

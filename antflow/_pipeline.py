@@ -215,7 +215,7 @@ class Pipeline:
                 for stage, names in self.get_worker_names().items()
                 for i, name in enumerate(names)
             }
-        return {slot.name: slot.state() for runner in self._state.runners for slot in runner.slots}
+        return {worker.name: worker.state() for worker in self._state.workers}
 
     def get_worker_metrics(self) -> dict[str, WorkerMetrics]:
         """Get performance metrics for all workers (of the current or last run)."""
@@ -225,9 +225,7 @@ class Pipeline:
                 for stage, names in self.get_worker_names().items()
                 for name in names
             }
-        return {
-            slot.name: slot.metrics() for runner in self._state.runners for slot in runner.slots
-        }
+        return {worker.name: worker.metrics() for worker in self._state.workers}
 
     def get_dashboard_snapshot(self) -> DashboardSnapshot:
         """Get worker states, metrics, pipeline stats and error summary, read at one moment."""

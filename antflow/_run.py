@@ -14,12 +14,13 @@ from anyio.streams.memory import MemoryObjectSendStream
 from ._callbacks import CallbackErrors
 from ._inbox import Envelope, Inbox
 from ._item_report import ItemReport
-from ._ledger import Ledger
+from ._ledger import CHECKPOINT_EVERY, Ledger
 from ._observe import Hook, Observer, hook_of
 from ._outlet import Delivery, NextStage, Outlet, StreamDelivery
 from ._records import PipelineResult
 from ._stage import Stage
-from ._stage_worker import CHECKPOINT_EVERY, StageRunner
+from ._stage_tasks import StageTasks
+from ._stage_worker import StageWorker
 from ._stats import PipelineStats
 from ._tracker import StatusTracker
 
@@ -81,14 +82,17 @@ class RunState:
         else:
             last = Delivery(self.ledger)
         outlets: list[Outlet] = [*self.entries[1:], last]
-        self.runners = [
-            StageRunner(
-                stage, inbox, outlet, self.hook, ItemReport(stage, self.hook, self.callbacks)
+        self.inboxes = inboxes
+        #: Every worker of every stage, stage by stage.
+        self.workers: list[StageWorker] = []
+        for stage, inbox, outlet in zip(stages, inboxes, outlets, strict=True):
+            report = ItemReport(stage, self.hook, self.callbacks)
+            tasks = StageTasks(stage, self.hook, report)
+            self.workers.extend(
+                StageWorker(i, inbox, tasks, outlet, report) for i in range(stage.workers)
             )
-            for stage, inbox, outlet in zip(stages, inboxes, outlets, strict=True)
-        ]
         self._entry_by_name = {
-            runner.name: entry for runner, entry in zip(self.runners, self.entries, strict=True)
+            stage.name: entry for stage, entry in zip(stages, self.entries, strict=True)
         }
         self.phase = RunPhase.READY
         self.stopped = anyio.Event()
@@ -120,15 +124,14 @@ class RunState:
                     tg.cancel_scope.cancel()
                 else:
                     self.phase = RunPhase.SERVING
-                for runner in self.runners:
-                    for slot in runner.slots:
-                        tg.start_soon(runner.work, slot, name=f"antflow worker {slot.name}")
+                for worker in self.workers:
+                    tg.start_soon(worker.run, self.hook, name=f"antflow worker {worker.name}")
                 if feed is not None:
                     tg.start_soon(self._feed_and_finish, feed, name="antflow feeder")
                 task_status.started()
         finally:
-            for runner in self.runners:
-                runner.inbox.close_all()
+            for inbox in self.inboxes:
+                inbox.close_all()
             if self.output is not None:
                 self.output.close()
             for callback in self.on_stopped:
@@ -174,8 +177,8 @@ class RunState:
         """No more items: workers finish what is queued, then exit."""
         if self.phase is RunPhase.SERVING:
             self.phase = RunPhase.CLOSED
-        for runner in self.runners:
-            runner.inbox.close()
+        for inbox in self.inboxes:
+            inbox.close()
 
     async def wait_drained(self) -> None:
         """Wait until every item fed so far is a result or a failure (or the run stopped)."""
@@ -198,28 +201,32 @@ class RunState:
     async def feed(
         self, items: Iterable[Any] | AsyncIterable[Any], entry: NextStage, priority: int
     ) -> None:
-        """Feed ``items`` into ``entry``'s stage one by one, lazily, waiting while it is full.
-
-        Checkpoints at least every :data:`~antflow._stage_worker.CHECKPOINT_EVERY` items, so
-        that feeding into a roomy queue never keeps the event loop to itself.
-        """
-        admit = self.ledger.admit
-        unyielded = 0  # items fed since the last checkpoint
+        """Feed ``items`` into ``entry``'s stage one by one, lazily, waiting while it is full
+        (checkpointing at least every :data:`~antflow._ledger.CHECKPOINT_EVERY` items)."""
+        admit, put_nowait = self.ledger.admit, entry.pass_on_nowait
+        unyielded = 0  # items put in since the last checkpoint
         if isinstance(items, AsyncIterable):
-            async for raw in items:  # an async iterator need not checkpoint either
-                unyielded = await self._feed_one(entry, admit(raw, priority), unyielded)
-        else:
-            for raw in items:
-                unyielded = await self._feed_one(entry, admit(raw, priority), unyielded)
+            async for raw in items:  # an async iterator need not checkpoint either: count too
+                envelope = admit(raw, priority)
+                if (put := put_nowait(envelope)) and unyielded < CHECKPOINT_EVERY:
+                    unyielded += 1
+                else:
+                    unyielded = await self._settle(entry, envelope, put)
+            return
+        for raw in items:
+            envelope = admit(raw, priority)
+            if (put := put_nowait(envelope)) and unyielded < CHECKPOINT_EVERY:
+                unyielded += 1
+            else:
+                unyielded = await self._settle(entry, envelope, put)
 
-    async def _feed_one(self, entry: NextStage, envelope: Envelope, unyielded: int) -> int:
-        """Put one admitted item in; return the number of items fed since the last checkpoint."""
-        if not entry.pass_on_nowait(envelope):
+    async def _settle(self, entry: NextStage, envelope: Envelope, put: bool) -> int:
+        """After ``put_nowait``: checkpoint (it was ``put`` in, and one was due), or put the item
+        in, waiting for room. Returns 0: the count of items put since the last checkpoint."""
+        if put:
+            await anyio.lowlevel.checkpoint()
+        else:
             await entry.pass_on(envelope, self.ledger.unadmit)
-            return 0
-        if unyielded + 1 < CHECKPOINT_EVERY:
-            return unyielded + 1
-        await anyio.lowlevel.checkpoint()
         return 0
 
     # -- reading -----------------------------------------------------------------------------
@@ -237,6 +244,6 @@ class RunState:
             items_processed=ledger.processed,
             items_failed=ledger.failed,
             items_in_flight=ledger.in_flight,
-            queue_sizes={runner.name: runner.inbox.size() for runner in self.runners},
+            queue_sizes={inbox.name: inbox.size() for inbox in self.inboxes},
             callback_errors=self.callbacks.count + tracker_errors,
         )

@@ -1,15 +1,14 @@
-"""The workers of one stage: take an item, run the stage's tasks with their retries, pass it on.
+"""One worker of a stage: its loop (take an item, run the stage's tasks, pass it on) and its state.
 
-The worker loop talks to three narrow things: its :class:`~antflow._inbox.Inbox` (items in), its
-:class:`~antflow._outlet.Outlet` (items out: the next stage, the results, or the failures) and
-its :class:`~antflow._item_report.ItemReport` (what observers and the stage's callbacks hear).
-Retries are :meth:`RetryPolicy.call <antflow._retry.RetryPolicy.call>`, the one attempt loop,
-for ``per_task`` and ``per_stage`` alike.
+The loop talks to four narrow things: its :class:`~antflow._inbox.Inbox` (items in), the stage's
+:class:`~antflow._stage_tasks.StageTasks` (what to do with an item), its
+:class:`~antflow._outlet.Outlet` (items out: the next stage, the results, the failures) and the
+stage's :class:`~antflow._item_report.ItemReport` (what observers and callbacks hear).
 
 Fairness: taking an item that is already queued, and a task that returns without awaiting, are
 not checkpoints. So that a stage of such tasks never keeps the other tasks of the event loop
 waiting (trio's rule: a long-running loop must yield), a worker checkpoints after every
-:data:`CHECKPOINT_EVERY` items it took without waiting.
+:data:`~antflow._ledger.CHECKPOINT_EVERY` items it took without waiting.
 """
 
 from __future__ import annotations
@@ -20,104 +19,116 @@ from typing import Any
 import anyio.lowlevel
 from anyio import EndOfStream, WouldBlock
 
-from ._inbox import Envelope, Inbox
+from ._inbox import Inbox
 from ._item_report import ItemFailed, ItemReport
+from ._ledger import CHECKPOINT_EVERY
 from ._observe import Event, EventKind, Hook, now
 from ._outlet import Outlet
-from ._retry import RetryPolicy
-from ._stage import Stage, task_name
-from ._task_call import TaskCall
-from ._worker_state import WorkerSlot, current_worker
+from ._stage_tasks import StageTasks
+from ._stats import WorkerMetrics, WorkerState, WorkerStatus
+from ._worker_state import current_worker, wall_time
 
-__all__ = ["CHECKPOINT_EVERY", "StageRunner"]
-
-#: A worker yields to the event loop at least once every this many items, even when no task
-#: awaits. A checkpoint costs about as much as a no-op item, so 64 keeps the cost under 2%.
-CHECKPOINT_EVERY = 64
+__all__ = ["StageWorker"]
 
 
-class StageRunner:
-    """The workers of one stage in one run, the queue that feeds them and where items go next.
+class StageWorker:
+    """One worker of one stage in one run, and its live state.
 
-    Args:
-        stage: The stage's configuration (read once, here: changing it later has no effect
-            on this run).
-        inbox: The stage's queue.
-        outlet: Where items go once done with this stage.
-        hook: The run's observers, or ``None``.
-        report: What observers and callbacks hear of each item.
+    Invariant: the state fields (``status`` to ``last_active``) are written only by this
+    class: by :meth:`run` as items come and go, and by :meth:`show`, which a running task
+    reaches through :func:`~antflow.set_task_status`. Readers take a frozen :meth:`state` or
+    :meth:`metrics`.
     """
+
+    __slots__ = (
+        "current_item_id",
+        "current_task",
+        "failed",
+        "inbox",
+        "last_active",
+        "name",
+        "outlet",
+        "processed",
+        "report",
+        "since",
+        "stage",
+        "status",
+        "tasks",
+        "total_time",
+        "worker_id",
+    )
 
     def __init__(
         self,
-        stage: Stage,
+        worker_id: int,
         inbox: Inbox,
+        tasks: StageTasks,
         outlet: Outlet,
-        hook: Hook | None,
         report: ItemReport,
     ) -> None:
-        self.name = stage.name
+        self.stage = tasks.name
+        self.worker_id = worker_id
+        self.name = f"{self.stage}-W{worker_id}"
         self.inbox = inbox
+        self.tasks = tasks
         self.outlet = outlet
         self.report = report
-        self.slots = [WorkerSlot(stage.name, i) for i in range(stage.workers)]
-        limits = stage.task_concurrency_limits
-        self.calls = [
-            TaskCall(task, stage.unpack_args, limits.get(task_name(task))) for task in stage.tasks
-        ]
-        self.skip_if = stage.skip_if
-        self.per_stage = stage.retry == "per_stage"
-        self.task_policy = RetryPolicy(stage.task_attempts, stage.task_wait_seconds)
-        self.stage_policy = RetryPolicy(stage.stage_attempts, stage.task_wait_seconds)
-        self.hook = hook
-        #: Set only when some observer wants per-attempt task events.
-        self.task_hook = hook if hook is not None and hook.tasks else None
-        only = self.calls[0]
-        #: The one plain async task of a stage with no skip_if, no per_stage runs and no task
-        #: events: the worker calls it inline (``await fast(value)``), the common case.
-        self.fast = (
-            only.fn
-            if len(self.calls) == 1
-            and only.plain
-            and self.skip_if is None
-            and not self.per_stage
-            and self.task_hook is None
-            else None
-        )
+        self.status: WorkerStatus = "idle"
+        self.current_item_id: Any = None
+        self.current_task: str | None = None
+        self.since: float | None = None  # time.monotonic() when the current item was taken
+        self.processed = 0
+        self.failed = 0
+        self.total_time = 0.0
+        self.last_active: float | None = None  # time.monotonic() when the last item was done
 
-    async def work(self, slot: WorkerSlot) -> None:
-        """One worker: take items until the queue is closed and empty (or the run cancelled).
+    def show(self, task: str) -> None:
+        """Show ``task`` as the current task: the task running, or what it said it does."""
+        self.current_task = task
+
+    async def run(self, hook: Hook | None) -> None:
+        """Take items until the queue is closed and empty (or the run is cancelled).
 
         Never raises for an item's failure: it is recorded and the worker takes the next item.
         """
-        current_worker.set(slot)
-        hook = self.hook
+        current_worker.set(self)
         if hook is not None and hook.workers:
-            await hook.emit(self._worker_event(EventKind.WORKER_STARTED, slot))
+            await hook.emit(self._event(EventKind.WORKER_STARTED))
         try:
-            await self._loop(slot)
+            await self._loop()
         finally:
-            slot.stop()
+            self.status = "stopped"
+            self.current_item_id = self.current_task = self.since = None
             if hook is not None and hook.workers:
                 # Not awaited: the worker may be exiting through a cancellation.
-                hook.emit_nowait(self._worker_event(EventKind.WORKER_STOPPED, slot))
+                hook.emit_nowait(self._event(EventKind.WORKER_STOPPED))
 
-    async def _loop(self, slot: WorkerSlot) -> None:
-        take_nowait = self.inbox.take_nowait
-        outlet, report, fast = self.outlet, self.report, self.fast
-        observed = report.observed
+    async def _loop(self) -> None:
+        """The pipeline's hot path: one turn per item, kept flat.
+
+        The state fields are written here directly (this class owns them), and what no other
+        task can see is not written: between two items taken without waiting no other task
+        runs, so the worker is marked idle only before it actually waits, and the clock read
+        that ends one item also starts the next.
+        """
+        inbox, tasks, outlet, report = self.inbox, self.tasks, self.outlet, self.report
+        take_nowait = inbox.take_nowait
+        fast, first_task, observed = tasks.fast, tasks.first_task, report.observed
         monotonic = time.monotonic
+        now_ = monotonic()
         untaken = 0  # items taken since the last checkpoint
         while True:
             try:
                 envelope = take_nowait()
             except WouldBlock:
-                slot.idle()
+                self.status = "idle"
+                self.current_item_id = self.current_task = self.since = None
                 try:
-                    envelope = await self.inbox.take()
+                    envelope = await inbox.take()
                 except EndOfStream:
                     return
                 untaken = 0
+                now_ = monotonic()
             except EndOfStream:
                 return
             else:
@@ -125,187 +136,65 @@ class StageRunner:
                 if untaken == CHECKPOINT_EVERY:
                     untaken = 0
                     await anyio.lowlevel.checkpoint()
-            slot.take(envelope.id, monotonic())
+            self.status = "busy"
+            self.current_item_id = envelope.id
+            self.current_task = first_task
+            self.since = started = now_
             if observed:
-                await report.started(envelope, slot)
+                await report.started(envelope, self)
             skipped = False
             try:
                 if fast is not None:
-                    slot.show(self.calls[0].name)
                     try:
                         value = await fast(envelope.value)
                     except Exception as first:
-                        value = await self._retry(
-                            self.calls[0], envelope.value, envelope, slot, first
+                        value = await tasks.retry(
+                            tasks.calls[0], envelope.value, envelope, self, first
                         )
-                elif self.skip_if is not None and self._skip(envelope):
+                elif tasks.skip_if is not None and tasks.skips(envelope):
                     skipped = True
                     value = envelope.value
-                elif self.per_stage:
-                    value = await self._run_per_stage(envelope, slot)
                 else:
-                    value = await self._run_per_task(envelope, slot)
+                    value = await tasks.run(envelope, self)
             except ItemFailed as failed:
-                slot.finish(monotonic(), failed=True)
-                await report.failed(envelope, slot, failed, outlet)
+                self.failed += 1
+                self.last_active = now_ = monotonic()
+                self.total_time += now_ - started
+                await report.failed(envelope, self, failed, outlet)
+                now_ = monotonic()
                 continue
-            slot.finish(monotonic(), failed=False)
+            self.processed += 1
+            self.last_active = now_ = monotonic()
+            self.total_time += now_ - started
             if observed:
-                await report.succeeded(envelope, slot, value, skipped)
+                await report.succeeded(envelope, self, value, skipped)
             envelope.value = value
             if not outlet.pass_on_nowait(envelope):
                 await outlet.pass_on(envelope)
+                now_ = monotonic()
 
-    def _skip(self, envelope: Envelope) -> bool:
-        assert self.skip_if is not None
-        try:
-            return bool(self.skip_if(envelope.value))
-        except Exception as exc:
-            raise ItemFailed(None, 1, exc) from None
-
-    async def _run_per_task(self, envelope: Envelope, slot: WorkerSlot) -> Any:
-        """Every task in turn, each with its own retries."""
-        value = envelope.value
-        task_hook = self.task_hook
-        for call in self.calls:
-            slot.show(call.name)
-            if call.plain and task_hook is None:
-                try:
-                    value = await call.fn(value)
-                except Exception as first:
-                    value = await self._retry(call, value, envelope, slot, first)
-            else:
-                value = await self._retry(call, value, envelope, slot, None)
-        return value
-
-    async def _retry(
-        self,
-        call: TaskCall,
-        value: Any,
-        envelope: Envelope,
-        slot: WorkerSlot,
-        first_failure: Exception | None,
-    ) -> Any:
-        """``call`` with the stage's per-task retries; attempt 1 may have been made already
-        (``first_failure``: it raised that)."""
-        attempts = 0 if first_failure is None else 1
-        duration: float | None = None
-
-        async def attempt() -> Any:
-            nonlocal attempts, duration
-            attempts += 1
-            slot.show(call.name)
-            began = time.monotonic()
-            try:
-                return await self._attempt(call, value, envelope, slot, attempts)
-            finally:
-                duration = time.monotonic() - began
-
-        async def on_retry(failed_attempt: int, error: Exception, wait: float) -> None:
-            await self.report.retrying(
-                envelope, slot, call.name, failed_attempt, error, wait, duration
-            )
-
-        try:
-            return await self.task_policy.call(
-                attempt, on_retry if self.report.retries_observed else None, first_failure
-            )
-        except Exception as exc:
-            raise ItemFailed(call.name, attempts, exc, duration) from None
-
-    async def _run_per_stage(self, envelope: Envelope, slot: WorkerSlot) -> Any:
-        """The whole task list, re-run from the start on any failure."""
-        runs = 0
-        failed_task: str | None = None
-        duration: float | None = None
-
-        async def run_all() -> Any:
-            nonlocal runs, failed_task, duration
-            runs += 1
-            value = envelope.value
-            for call in self.calls:
-                slot.show(call.name)
-                began = time.monotonic()
-                try:
-                    value = await self._attempt(call, value, envelope, slot, runs)
-                except Exception:
-                    failed_task, duration = call.name, time.monotonic() - began
-                    raise
-            return value
-
-        async def on_retry(failed_run: int, error: Exception, wait: float) -> None:
-            await self.report.retrying(
-                envelope, slot, failed_task, failed_run, error, wait, duration
-            )
-
-        try:
-            return await self.stage_policy.call(
-                run_all, on_retry if self.report.retries_observed else None
-            )
-        except Exception as exc:
-            raise ItemFailed(failed_task, runs, exc, duration) from None
-
-    async def _attempt(
-        self, call: TaskCall, value: Any, envelope: Envelope, slot: WorkerSlot, attempt: int
-    ) -> Any:
-        """One call of one task, told to the observers that want task events."""
-        task_hook = self.task_hook
-        if task_hook is None:
-            return await call.fn(value) if call.plain else await call(value)
-        await task_hook.emit(
-            self._task_event(EventKind.TASK_STARTED, envelope, slot, call, attempt)
-        )
-        began = time.monotonic()
-        try:
-            result = await call(value)
-        except Exception as exc:
-            await task_hook.emit(
-                self._task_event(
-                    EventKind.TASK_ENDED,
-                    envelope,
-                    slot,
-                    call,
-                    attempt,
-                    exc,
-                    time.monotonic() - began,
-                )
-            )
-            raise
-        await task_hook.emit(
-            self._task_event(
-                EventKind.TASK_ENDED,
-                envelope,
-                slot,
-                call,
-                attempt,
-                None,
-                time.monotonic() - began,
-            )
-        )
-        return result
-
-    def _task_event(
-        self,
-        kind: EventKind,
-        envelope: Envelope,
-        slot: WorkerSlot,
-        call: TaskCall,
-        attempt: int,
-        error: Exception | None = None,
-        duration: float | None = None,
-    ) -> Event:
-        return Event(
-            kind,
-            self.name,
-            envelope.id,
-            task=call.name,
-            worker=slot.name,
-            worker_id=slot.worker_id,
-            attempt=attempt,
-            error=error,
-            duration=duration,
-            timestamp=now(),
+    def state(self) -> WorkerState:
+        """What the worker is doing now."""
+        return WorkerState(
+            worker=self.name,
+            stage=self.stage,
+            worker_id=self.worker_id,
+            status=self.status,
+            current_item_id=self.current_item_id,
+            current_task=self.current_task,
+            processing_since=wall_time(self.since),
         )
 
-    def _worker_event(self, kind: EventKind, slot: WorkerSlot) -> Event:
-        return Event(kind, self.name, worker=slot.name, worker_id=slot.worker_id, timestamp=now())
+    def metrics(self) -> WorkerMetrics:
+        """The worker's totals over the run."""
+        return WorkerMetrics(
+            worker=self.name,
+            stage=self.stage,
+            items_processed=self.processed,
+            items_failed=self.failed,
+            total_processing_time=self.total_time,
+            last_active=wall_time(self.last_active),
+        )
+
+    def _event(self, kind: EventKind) -> Event:
+        return Event(kind, self.stage, worker=self.name, worker_id=self.worker_id, timestamp=now())
