@@ -1,4 +1,4 @@
-"""Small coroutine functions shared by the executor tests."""
+"""Small coroutine functions shared by the executor and pipeline tests."""
 
 from __future__ import annotations
 
@@ -30,3 +30,15 @@ class Concurrency:
             await anyio.lowlevel.checkpoint()
         self.active -= 1
         return x
+
+
+async def all_parked() -> None:
+    """Return once every other task is blocked: ``anyio.wait_all_tasks_blocked()``, made cheap.
+
+    On asyncio, anyio's version sleeps a real 0.1 s each time it finds a task still runnable, and
+    a task just started usually is. Yielding a few times first lets such tasks reach their wait,
+    so the check then passes at once; the guarantee is still ``wait_all_tasks_blocked``'s.
+    """
+    for _ in range(5):
+        await anyio.lowlevel.checkpoint()
+    await anyio.wait_all_tasks_blocked()

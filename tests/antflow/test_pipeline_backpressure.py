@@ -8,6 +8,8 @@ import pytest
 
 from antflow import Pipeline, PipelineError, Stage, StatusTracker
 
+from ._helpers import all_parked
+
 
 async def test_no_stage_ever_holds_more_than_its_capacity() -> None:
     peaks = {"Fast": 0, "Slow": 0}
@@ -55,11 +57,9 @@ async def test_lower_priority_value_enters_a_full_queue_first() -> None:
         await pipeline.feed([{"id": "block", "value": -1}])  # held by the worker
         await pipeline.feed([{"id": "queued", "value": 0}])  # fills the queue
         tg.start_soon(pipeline.feed, [{"id": "late", "value": 1}], None, 100)
-        for _ in range(10):
-            await anyio.lowlevel.checkpoint()
+        await all_parked()  # "late" waits for room
         tg.start_soon(pipeline.feed, [{"id": "urgent", "value": 2}], None, 1)
-        for _ in range(10):
-            await anyio.lowlevel.checkpoint()
+        await all_parked()  # "urgent" waits for room too
         release.set()
         await pipeline.join()
     assert order == [-1, 0, 2, 1]
@@ -87,8 +87,7 @@ async def test_a_feed_cancelled_while_the_queue_is_full_leaves_no_trace(tracked:
         with anyio.CancelScope() as scope:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(pipeline.feed, [1])  # waits for room
-                for _ in range(10):
-                    await anyio.lowlevel.checkpoint()
+                await all_parked()
                 scope.cancel()
         release.set()
         with anyio.fail_after(5):
@@ -123,8 +122,7 @@ async def test_a_feed_waiting_for_room_raises_when_the_pipeline_shuts_down() -> 
         with anyio.fail_after(5):
             async with anyio.create_task_group() as tg:
                 tg.start_soon(feed_one_more)  # waits for room
-                for _ in range(10):
-                    await anyio.lowlevel.checkpoint()
+                await all_parked()
                 await pipeline.shutdown()  # used to leave that feed() waiting forever
     assert len(errors) == 1
     assert pipeline.get_stats().items_fed == 2  # the item that never entered is not counted

@@ -140,3 +140,71 @@ async def test_task_events_on_success() -> None:
         ("start", 2),
         ("complete", 2),
     ]
+
+
+def recording_tracker(events: list[TaskEvent]) -> StatusTracker:
+    """A tracker whose four task callbacks append every TaskEvent to ``events``."""
+    return StatusTracker(
+        on_task_start=events.append,
+        on_task_complete=events.append,
+        on_task_retry=events.append,
+        on_task_fail=events.append,
+    )
+
+
+async def test_per_stage_task_events_when_a_rerun_succeeds() -> None:
+    # "start"/"complete" carry the run number, for every task of the run; "retry" names the
+    # task that failed and the run it failed in, and comes before the next run's first "start".
+    events: list[TaskEvent] = []
+
+    async def prepare(x: int) -> int:
+        return x
+
+    send = Flaky(failures=1)
+    pipeline = Pipeline(
+        stages=[Stage("S", 1, [prepare, send], retry="per_stage", stage_attempts=3)],
+        status_tracker=recording_tracker(events),
+    )
+    assert [r.value for r in await pipeline.run([7])] == [7]
+    assert [(e.event_type, e.task_name, e.attempt) for e in events] == [
+        ("start", "prepare", 1),
+        ("complete", "prepare", 1),
+        ("start", "Flaky", 1),
+        ("retry", "Flaky", 1),
+        ("start", "prepare", 2),
+        ("complete", "prepare", 2),
+        ("start", "Flaky", 2),
+        ("complete", "Flaky", 2),
+    ]
+    assert isinstance(events[3].error, ConnectionError)
+    assert {(e.item_id, e.stage, e.worker) for e in events} == {(0, "S", "S-W0")}
+
+
+async def test_per_stage_task_events_when_every_run_fails() -> None:
+    # "fail" names the failing task with the number of runs made; the same error and count as
+    # the FailedItem.
+    events: list[TaskEvent] = []
+
+    async def prepare(x: int) -> int:
+        return x
+
+    send = Flaky(failures=10)
+    pipeline = Pipeline(
+        stages=[Stage("S", 1, [prepare, send], retry="per_stage", stage_attempts=2)],
+        status_tracker=recording_tracker(events),
+    )
+    assert await pipeline.run([7]) == []
+    assert [(e.event_type, e.task_name, e.attempt) for e in events] == [
+        ("start", "prepare", 1),
+        ("complete", "prepare", 1),
+        ("start", "Flaky", 1),
+        ("retry", "Flaky", 1),
+        ("start", "prepare", 2),
+        ("complete", "prepare", 2),
+        ("start", "Flaky", 2),
+        ("fail", "Flaky", 2),
+    ]
+    failed = pipeline.get_error_summary().failed_items[0]
+    assert (failed.task, failed.attempts) == ("Flaky", 2)
+    assert events[-1].error is failed.error
+    assert events[3].error is not failed.error  # each retry event carries its own run's error

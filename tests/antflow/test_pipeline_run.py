@@ -8,8 +8,9 @@ from typing import Any
 
 import anyio
 import anyio.lowlevel
+import pytest
 
-from antflow import Pipeline, PipelineResult, Stage
+from antflow import Pipeline, PipelineResult, Stage, StatusTracker
 
 
 async def double(x: int) -> int:
@@ -120,6 +121,49 @@ async def test_skip_if_passes_the_item_unchanged() -> None:
     pipeline = Pipeline(stages=[Stage("S", 2, [double], skip_if=lambda x: x % 2 == 1)])
     results = await pipeline.run(range(4))
     assert [r.value for r in results] == [0, 1, 4, 3]
+
+
+@pytest.mark.parametrize("tracked", [False, True])
+async def test_skip_if_that_raises_fails_the_item_with_that_exception(tracked: bool) -> None:
+    boom = LookupError("skip_if bug")
+    seen_by_next_stage: list[int] = []
+    failures: list[tuple[object, BaseException, dict[str, object]]] = []
+
+    def skip_if(x: int) -> bool:
+        if x == 2:
+            raise boom
+        return False
+
+    async def record(x: int) -> int:
+        seen_by_next_stage.append(x)
+        return x
+
+    tracker = StatusTracker() if tracked else None
+    pipeline = Pipeline(
+        stages=[
+            Stage(
+                "A",
+                2,
+                [double],
+                skip_if=skip_if,
+                on_failure=lambda i, e, m: failures.append((i, e, m)),
+            ),
+            Stage("B", 1, [record]),
+        ],
+        status_tracker=tracker,
+    )
+    results = await pipeline.run(range(4))
+    assert [(r.id, r.value) for r in results] == [(0, 0), (1, 2), (3, 6)]
+    assert sorted(seen_by_next_stage) == [0, 2, 6]  # never item 2
+    (failed,) = pipeline.get_error_summary().failed_items
+    assert (failed.item_id, failed.stage, failed.task, failed.attempts) == (2, "A", None, 1)
+    assert failed.error is boom
+    assert [(i, e, m["task"], m["attempts"]) for i, e, m in failures] == [(2, boom, None, 1)]
+    if tracker is not None:
+        status = tracker.get_status(2)
+        assert status is not None
+        assert (status.stage, status.status, status.metadata["error"]) == ("A", "failed", boom)
+        assert [e.stage for e in tracker.get_history(2)] == ["A", "A", "A"]
 
 
 async def test_results_property_after_start_feed_join() -> None:
