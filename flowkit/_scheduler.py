@@ -58,6 +58,7 @@ from antflow import AsyncExecutor, FailedItem
 from antflow._callbacks import CallbackErrors
 from antflow._interrupts import BaseExceptionGroup, lone_interrupt
 from antflow._observe import Event, EventKind, Hook, Observer, hook_of
+from antflow._validation import check_int
 
 from . import _logging
 from ._plan import Plan
@@ -104,12 +105,11 @@ def check_executor(executor: object) -> str:
 def check_max_workers(max_workers: object) -> int | None:
     if max_workers is None:
         return None
-    if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
-        raise ValueError(
-            f"max_workers must be an int >= 1 (tasks running at the same time) or None for the "
-            f"default, got {max_workers!r}"
-        )
-    return max_workers
+    return check_int(
+        max_workers,
+        "max_workers",
+        hint="tasks running at the same time, or None for the default",
+    )
 
 
 async def run_plan(
