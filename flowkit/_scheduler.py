@@ -153,7 +153,44 @@ class _ThreadJob:
 
 
 class _Run:
-    """One run of a plan. Shared between the event loop and the worker threads under ``lock``."""
+    """One run of a plan. Shared between the event loop and the worker threads under ``lock``.
+
+    Slots, not a ``__dict__``: past 30 attributes an instance dict stops sharing its keys, and
+    every attribute read on the tasks' path gets slower.
+    """
+
+    __slots__ = (
+        "async_executor",
+        "executor_kind",
+        "failure",
+        "gather",
+        "hook",
+        "inbox",
+        "inject",
+        "join_args",
+        "join_members",
+        "join_of",
+        "lock",
+        "log",
+        "notified",
+        "on_thread",
+        "other_failures",
+        "pending",
+        "plan",
+        "process_limiter",
+        "queue",
+        "remaining",
+        "results",
+        "skipped",
+        "state",
+        "state_prefix",
+        "stopping",
+        "tasks",
+        "waiting",
+        "waiting_joins",
+        "wake",
+        "workers",
+    )
 
     def __init__(
         self,
@@ -293,7 +330,6 @@ class _Run:
 
     async def _run_on_loop(self, i: int) -> None:
         t = self.tasks[i]
-        hook = self.hook
         attempt: _Attempt | None = None
         try:
             call = self._start(i, in_loop=True)
@@ -306,14 +342,15 @@ class _Run:
                 attempt = _Attempt(self, t, args, kwargs)
                 result = await t.policy.call(attempt)
             self._store(i, result)
-            if hook is not None:
-                await hook.emit(self.event(EventKind.ITEM_SUCCEEDED, t, value=result))
+            if self.hook is not None:
+                await self.hook.emit(self.event(EventKind.ITEM_SUCCEEDED, t, value=result))
         except anyio.get_cancelled_exc_class():
             self._drop(i, in_loop=True)  # cancelled from outside: the run is ending anyway
             raise
         except BaseException as exc:  # the task's own, KeyboardInterrupt included
-            if hook is not None:
-                await hook.emit(self.failed_event(t, exc, 1 if attempt is None else attempt.count))
+            if self.hook is not None:
+                attempts = 1 if attempt is None else attempt.count
+                await self.hook.emit(self.failed_event(t, exc, attempts))
             self._fail(i, exc, in_loop=True)
             return
         self._finish(i, result, skipped=False, in_loop=True)
