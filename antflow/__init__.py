@@ -6,7 +6,7 @@ batch back. Everything runs unchanged on asyncio and on trio (through anyio).
 
 from __future__ import annotations
 
-from ._display import DashboardProtocol
+from ._display_protocol import DashboardProtocol
 from ._executor import AsyncExecutor, MapResult
 from ._future import AsyncFuture
 from ._pipeline import Pipeline, PipelineBuilder

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal
 
 from rich import box
 from rich.console import Group, RenderableType
@@ -23,17 +22,13 @@ from ._progress import RunView, completed, finished_count, format_duration, rend
 from ._stats import DashboardSnapshot, WorkerState
 
 __all__ = [
-    "LEVELS",
-    "DashboardLevel",
+    "RENDERERS",
     "StageRow",
     "render_compact",
     "render_detailed",
     "render_full",
     "stage_rows",
 ]
-
-DashboardLevel = Literal["compact", "detailed", "full"]
-LEVELS: tuple[DashboardLevel, ...] = ("compact", "detailed", "full")
 
 #: Rows of the full dashboard's worker table; past it, the busy workers that have held their
 #: item the longest are shown (the ones most likely stuck).
@@ -110,7 +105,8 @@ def render_full(snapshot: DashboardSnapshot, view: RunView) -> RenderableType:
     return _panel(snapshot, view, parts)
 
 
-RENDERERS: dict[DashboardLevel, Callable[[DashboardSnapshot, RunView], RenderableType]] = {
+#: The renderer of each level of :data:`~antflow._display_protocol.LEVELS`.
+RENDERERS: dict[str, Callable[[DashboardSnapshot, RunView], RenderableType]] = {
     "compact": render_compact,
     "detailed": render_detailed,
     "full": render_full,

@@ -17,12 +17,11 @@ from collections.abc import (
 from dataclasses import dataclass
 from itertools import islice
 from types import TracebackType
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import anyio
 import anyio.lowlevel
 from anyio.abc import TaskGroup
-from rich.console import Console
 
 from . import _waiting
 from ._background import start_unowned
@@ -32,6 +31,9 @@ from ._records import ErrorSummary
 from ._retry import RetryPolicy
 from ._stats import DashboardSnapshot, PipelineStats
 from .exceptions import ExecutorShutdownError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["DEFAULT_MAX_WORKERS", "DEFAULT_RETRY_DELAY", "AsyncExecutor", "MapResult"]
 

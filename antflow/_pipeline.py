@@ -7,11 +7,10 @@ import operator
 import time
 from collections.abc import AsyncIterable, Callable, Coroutine, Iterable, Sequence, Sized
 from types import TracebackType
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 import anyio
 from anyio.abc import TaskGroup
-from rich.console import Console
 
 from ._background import start_unowned
 from ._display import DEFAULT_UPDATE_INTERVAL, DashboardProtocol, DisplayDriver, choose_display
@@ -23,6 +22,9 @@ from ._stage import Stage, TaskFunc, task_name
 from ._stats import DashboardSnapshot, PipelineStats, WorkerMetrics, WorkerState
 from ._tracker import StatusTracker
 from .exceptions import PipelineError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = ["Pipeline", "PipelineBuilder"]
 

@@ -15,9 +15,6 @@ import sys
 import time
 from typing import IO, Any
 
-from rich.console import Console
-from rich.text import Text
-
 __all__ = ["FlowkitLogger", "LogLevel", "configure_logging"]
 
 LOGGER_NAME = "flowkit"
@@ -85,10 +82,17 @@ class FlowkitLogger:
 
 
 class _RichLineHandler(logging.Handler):
-    """``14:30:05  [INFO] message`` lines, the level colored through rich (or plain)."""
+    """``14:30:05  [INFO] message`` lines, the level colored through rich (or plain).
+
+    rich is imported when the handler is built (by :func:`configure_logging`), not with flowkit.
+    """
 
     def __init__(self, stream: IO[str], use_colors: bool) -> None:
         super().__init__()
+        from rich.console import Console
+        from rich.text import Text
+
+        self._text = Text
         self.console = Console(
             file=stream,
             no_color=not use_colors,
@@ -101,7 +105,7 @@ class _RichLineHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             label, style = _label(record.levelno)
-            line = Text(time.strftime("%H:%M:%S", time.localtime(record.created)) + "  ")
+            line = self._text(time.strftime("%H:%M:%S", time.localtime(record.created)) + "  ")
             line.append(f"[{label}]", style=style)
             line.append(" " + record.getMessage())
             if record.exc_info:

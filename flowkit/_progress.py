@@ -1,24 +1,31 @@
-"""``progress=True`` for DAG and Flow runs: antflow's progress bar over the scheduler's counters.
+"""``progress=True`` for DAG and Flow runs: antflow's progress bar, fed by the run's hook.
 
 The bar counts tasks: done (finished or skipped) out of the workflow's tasks, the rate, the ETA
-and whether a task failed. Like antflow's displays it samples the run's counters periodically
-from a task of its own; the tasks' path is untouched.
+and the failures. A :class:`~antflow._tally.Tally` observes the run (the scheduler reports each
+task to it) and, like antflow's displays, the bar samples the tally periodically from a task of
+its own.
 """
 
 from __future__ import annotations
 
-import time
-from typing import Any
+import threading
+from typing import TYPE_CHECKING, Any
 
 import anyio
-from rich.console import Console
 
-from antflow import DashboardSnapshot, ErrorSummary, PipelineStats
 from antflow._display import DEFAULT_UPDATE_INTERVAL, DisplayDriver, choose_display
+from antflow._observe import Event, EventKind
+from antflow._tally import Tally
 
-from ._plan import Plan
-from ._scheduler import RunResult, _Run, run_plan
-from ._state import StateManager
+from ._scheduler import RunResult, run_plan
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from antflow import DashboardSnapshot
+
+    from ._plan import Plan
+    from ._state import StateManager
 
 __all__ = ["run_with_progress"]
 
@@ -36,26 +43,9 @@ async def run_with_progress(
         True, None, None, DEFAULT_UPDATE_INTERVAL, console, title=plan.name, unit="tasks"
     )
     assert display is not None
-    total = len(plan.tasks)
-    runs: list[_Run] = []
-
-    def snapshot() -> DashboardSnapshot:
-        done = failed = running = 0
-        if runs:
-            run = runs[0]
-            done = total - run.remaining
-            failed = 0 if run.failure is None else 1
-            running = run.pending
-        stats = PipelineStats(
-            items_fed=done + failed + running,
-            items_processed=done,
-            items_failed=failed,
-            items_in_flight=running,
-        )
-        return DashboardSnapshot({}, {}, stats, ErrorSummary(total_failed=failed), time.time())
-
-    driver = DisplayDriver(display, DEFAULT_UPDATE_INTERVAL, snapshot)
-    await driver.start(source, total)
+    tally = _LockedTally()
+    driver = DisplayDriver(display, DEFAULT_UPDATE_INTERVAL, tally.snapshot)
+    await driver.start(source, len(plan.tasks))
     result: RunResult | None = None
     error: Exception | None = None
     try:
@@ -63,14 +53,36 @@ async def run_with_progress(
         async with anyio.create_task_group() as tg:
             tg.start_soon(driver.follow, stopped, name="flowkit progress")
             try:
-                result = await run_plan(plan, executor, max_workers, state, observe=runs.append)
+                result = await run_plan(plan, executor, max_workers, state, observers=[tally])
             except Exception as exc:  # raised below, unchanged (not wrapped in a group)
                 error = exc
             finally:
                 stopped.set()
     finally:
-        await driver.finish([], snapshot().error_summary)
+        await driver.finish([], tally.snapshot().error_summary)
     if error is not None:
         raise error
     assert result is not None
     return result
+
+
+class _LockedTally:
+    """A :class:`~antflow._tally.Tally` behind a lock: worker threads report tasks to it while
+    the event loop samples it."""
+
+    __slots__ = ("_lock", "_tally")
+
+    def __init__(self) -> None:
+        self._tally = Tally()
+        self._lock = threading.Lock()
+
+    def wants(self, kind: EventKind) -> bool:
+        return self._tally.wants(kind)
+
+    def __call__(self, event: Event) -> None:
+        with self._lock:
+            self._tally(event)
+
+    def snapshot(self) -> DashboardSnapshot:
+        with self._lock:
+            return self._tally.snapshot()

@@ -20,6 +20,17 @@ whose count reaches zero gathers its upstream results once and makes all its tas
 layer of tasks fully connected to the layer before thus costs one count and one gather per
 finished task, not one per edge.
 
+Observation: the run reports each task to antflow's one observation hook
+(:mod:`antflow._observe`) as an item whose ``source`` is the workflow's name and ``item_id`` the
+task's name: ``ITEM_STARTED`` when a worker takes it (before its ``when`` condition is asked and
+its cached result looked up), ``ITEM_RETRYING`` as each retry begins (``attempt``: the attempt
+that failed), then one of ``ITEM_SKIPPED`` (its condition was false), ``ITEM_SUCCEEDED`` (it
+returned, or its result came from the state) and ``ITEM_FAILED`` (for good, after its retries).
+A task's last event is reported before its downstream tasks start and before the run returns.
+Events of tasks running on worker threads are reported from those threads, so observers of a
+flowkit run must be synchronous and thread-safe. With no observer, a reporting site costs one
+``is not None`` test.
+
 Guarantees: a task starts only after all its upstream tasks finished, and without waiting for
 anything else. On the first failure (after retries) nothing new starts, what is running is waited
 for, and that failure's exception is raised unchanged. If the run is cancelled from outside (a
@@ -34,7 +45,8 @@ import operator
 import os
 import queue
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import anyio
@@ -42,8 +54,11 @@ import anyio.from_thread
 import anyio.to_process
 import anyio.to_thread
 
-from antflow import AsyncExecutor
+from antflow import AsyncExecutor, FailedItem
+from antflow._callbacks import CallbackErrors
 from antflow._interrupts import BaseExceptionGroup, lone_interrupt
+from antflow._observe import Event, EventKind, Hook, Observer, hook_of
+from antflow._validation import check_int
 
 from . import _logging
 from ._plan import Plan
@@ -90,12 +105,11 @@ def check_executor(executor: object) -> str:
 def check_max_workers(max_workers: object) -> int | None:
     if max_workers is None:
         return None
-    if isinstance(max_workers, bool) or not isinstance(max_workers, int) or max_workers < 1:
-        raise ValueError(
-            f"max_workers must be an int >= 1 (tasks running at the same time) or None for the "
-            f"default, got {max_workers!r}"
-        )
-    return max_workers
+    return check_int(
+        max_workers,
+        "max_workers",
+        hint="tasks running at the same time, or None for the default",
+    )
 
 
 async def run_plan(
@@ -103,17 +117,16 @@ async def run_plan(
     executor: str,
     max_workers: int | None,
     state: StateManager | None,
-    observe: Callable[[_Run], None] | None = None,
+    observers: Iterable[Observer] = (),
 ) -> RunResult:
     """Run every task of ``plan``; see the module docstring for the guarantees.
 
-    ``observe`` is handed the run before it starts (the progress bar reads its counters).
+    ``observers`` are told what happens to each task (see the module docstring); an exception
+    one raises is logged on the ``"antflow"`` logger and never changes the run.
     """
     workers = max_workers if max_workers is not None else default_max_workers(executor)
-    run = _Run(plan, executor, workers, state)
-    if observe is not None:
-        observe(run)
-    return await run.main()
+    hook = hook_of(observers, CallbackErrors())
+    return await _Run(plan, executor, workers, state, hook).main()
 
 
 class _ThreadJob:
@@ -140,9 +153,53 @@ class _ThreadJob:
 
 
 class _Run:
-    """One run of a plan. Shared between the event loop and the worker threads under ``lock``."""
+    """One run of a plan. Shared between the event loop and the worker threads under ``lock``.
 
-    def __init__(self, plan: Plan, executor: str, workers: int, state: StateManager | None) -> None:
+    Slots, not a ``__dict__``: past 30 attributes an instance dict stops sharing its keys, and
+    every attribute read on the tasks' path gets slower.
+    """
+
+    __slots__ = (
+        "async_executor",
+        "executor_kind",
+        "failure",
+        "gather",
+        "hook",
+        "inbox",
+        "inject",
+        "join_args",
+        "join_members",
+        "join_of",
+        "lock",
+        "log",
+        "notified",
+        "on_thread",
+        "other_failures",
+        "pending",
+        "plan",
+        "process_limiter",
+        "queue",
+        "remaining",
+        "results",
+        "skipped",
+        "state",
+        "state_prefix",
+        "stopping",
+        "tasks",
+        "waiting",
+        "waiting_joins",
+        "wake",
+        "workers",
+    )
+
+    def __init__(
+        self,
+        plan: Plan,
+        executor: str,
+        workers: int,
+        state: StateManager | None,
+        hook: Hook | None = None,
+    ) -> None:
         self.plan = plan
         self.executor_kind = executor
         self.workers = workers
@@ -180,6 +237,8 @@ class _Run:
         self.async_executor: AsyncExecutor | None = None
         self.process_limiter: anyio.CapacityLimiter | None = None
         self.log = _logging.run_logger()
+        #: Where tasks are reported; None when nothing observes (only ITEM_* events are made).
+        self.hook = hook if hook is not None and hook.items else None
 
     # -- the event loop side -----------------------------------------------------------------
 
@@ -271,6 +330,7 @@ class _Run:
 
     async def _run_on_loop(self, i: int) -> None:
         t = self.tasks[i]
+        attempt: _Attempt | None = None
         try:
             call = self._start(i, in_loop=True)
             if call is None:
@@ -279,45 +339,21 @@ class _Run:
             if t.is_async and t.retries == 0:  # the common case, without the retry machinery
                 result = await t.func(*args, **kwargs)
             else:
-                result = await t.policy.call(self._attempt_factory(i, t, args, kwargs))
+                attempt = _Attempt(self, t, args, kwargs)
+                result = await t.policy.call(attempt)
             self._store(i, result)
+            if self.hook is not None:
+                await self.hook.emit(self.event(EventKind.ITEM_SUCCEEDED, t, value=result))
         except anyio.get_cancelled_exc_class():
             self._drop(i, in_loop=True)  # cancelled from outside: the run is ending anyway
             raise
         except BaseException as exc:  # the task's own, KeyboardInterrupt included
+            if self.hook is not None:
+                attempts = 1 if attempt is None else attempt.count
+                await self.hook.emit(self.failed_event(t, exc, attempts))
             self._fail(i, exc, in_loop=True)
             return
         self._finish(i, result, skipped=False, in_loop=True)
-
-    def _attempt_factory(
-        self, i: int, t: Task, args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> Callable[[], Any]:
-        attempts = 0
-        log = self.log
-
-        async def attempt() -> Any:
-            nonlocal attempts
-            attempts += 1
-            if attempts > 1 and log is not None:
-                log.warning(f"task {t.name!r}: attempt {attempts}", task=t.name, dag=self.plan.name)
-            if t.is_async:
-                return await t.func(*args, **kwargs)
-            if self.executor_kind == "process":
-                return await anyio.to_process.run_sync(
-                    _call_task, t, args, kwargs, limiter=self.process_limiter
-                )
-            job = _ThreadJob(t.func, args, kwargs)
-            self.queue.put(job)
-            try:
-                await job.done.wait()
-            except BaseException:
-                job.cancelled = True
-                raise
-            if job.error is not None:
-                raise job.error
-            return job.result
-
-        return attempt
 
     # -- the worker threads ------------------------------------------------------------------
 
@@ -345,6 +381,7 @@ class _Run:
             thread.name = previous
 
     def _run_on_thread(self, i: int) -> None:
+        hook = self.hook
         try:
             call = self._start(i, in_loop=False)
             if call is None:
@@ -352,7 +389,11 @@ class _Run:
             args, kwargs = call
             result = self.tasks[i].func(*args, **kwargs)
             self._store(i, result)
+            if hook is not None:
+                hook.emit_nowait(self.event(EventKind.ITEM_SUCCEEDED, self.tasks[i], value=result))
         except BaseException as exc:
+            if hook is not None:
+                hook.emit_nowait(self.failed_event(self.tasks[i], exc, 1))
             self._fail(i, exc, in_loop=False)
             return
         self._finish(i, result, skipped=False, in_loop=False)
@@ -376,17 +417,43 @@ class _Run:
             self._drop(i, in_loop)
             return None
         t = self.tasks[i]
+        hook = self.hook
+        if hook is not None:
+            hook.emit_nowait(self.event(EventKind.ITEM_STARTED, t))
         args, kwargs = self._arguments(i)
         if t.when is not None and not t.when(*self._upstream_results(i)):
+            if hook is not None:
+                hook.emit_nowait(self.event(EventKind.ITEM_SKIPPED, t))
             self._finish(i, None, skipped=True, in_loop=in_loop)
             return None
         cached = self._cached(i)
         if cached is not _MISSING:
+            if hook is not None:
+                hook.emit_nowait(self.event(EventKind.ITEM_SUCCEEDED, t, value=cached))
             self._finish(i, cached, skipped=False, in_loop=in_loop)
             return None
         if self.log is not None:
             self.log.debug(f"task {t.name!r} started", task=t.name, dag=self.plan.name)
         return args, kwargs
+
+    def event(self, kind: EventKind, t: Task, **fields: Any) -> Event:
+        """Task ``t``'s event of ``kind`` (made only when a hook is there to take it)."""
+        return Event(kind, self.plan.name, t.name, timestamp=time.time(), **fields)
+
+    def failed_event(self, t: Task, exc: BaseException, attempts: int) -> Event:
+        """Task ``t``'s ITEM_FAILED event: ``exc`` after ``attempts`` attempts."""
+        now = time.time()
+        failure = FailedItem(t.name, self.plan.name, t.name, attempts, exc, None, now)
+        return Event(
+            EventKind.ITEM_FAILED,
+            self.plan.name,
+            t.name,
+            task=t.name,
+            attempt=attempts,
+            error=exc,
+            failure=failure,
+            timestamp=now,
+        )
 
     def _upstream_results(self, i: int) -> tuple[Any, ...]:
         """Task ``i``'s upstream results, in link order (gathered when it became ready)."""
@@ -494,6 +561,78 @@ class _Run:
                 return
             self.notified = True
         anyio.from_thread.run_sync(self._wake_loop)
+
+
+class _Attempt:
+    """One call of a task that goes through its retry policy (``policy.call(attempt)``): an
+    ``async def`` task with retries, a sync task with retries, or a sync task in a process."""
+
+    __slots__ = ("args", "count", "duration", "error", "failed_at", "kwargs", "run", "task")
+
+    def __init__(self, run: _Run, t: Task, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self.run = run
+        self.task = t
+        self.args = args
+        self.kwargs = kwargs
+        #: Attempts begun so far.
+        self.count = 0
+        # The last failed attempt, kept only when a hook will report the retry.
+        self.error: Exception | None = None
+        self.duration = 0.0
+        self.failed_at = 0.0
+
+    async def __call__(self) -> Any:
+        self.count += 1
+        run, t, hook = self.run, self.task, self.run.hook
+        if self.count > 1:
+            if run.log is not None:
+                run.log.warning(
+                    f"task {t.name!r}: attempt {self.count}", task=t.name, dag=run.plan.name
+                )
+            if hook is not None and self.error is not None:
+                # Reported when the retry begins, so it never announces a retry that the
+                # policy (or stamina's switches) then does not make; ``wait`` is the time
+                # actually waited, jitter included.
+                await hook.emit(
+                    run.event(
+                        EventKind.ITEM_RETRYING,
+                        t,
+                        task=t.name,
+                        attempt=self.count - 1,
+                        error=self.error,
+                        duration=self.duration,
+                        wait=time.monotonic() - self.failed_at,
+                    )
+                )
+        if hook is None:
+            return await self._call()
+        began = time.monotonic()
+        try:
+            return await self._call()
+        except Exception as exc:
+            self.failed_at = time.monotonic()
+            self.duration = self.failed_at - began
+            self.error = exc
+            raise
+
+    async def _call(self) -> Any:
+        run, t, args, kwargs = self.run, self.task, self.args, self.kwargs
+        if t.is_async:
+            return await t.func(*args, **kwargs)
+        if run.executor_kind == "process":
+            return await anyio.to_process.run_sync(
+                _call_task, t, args, kwargs, limiter=run.process_limiter
+            )
+        job = _ThreadJob(t.func, args, kwargs)
+        run.queue.put(job)
+        try:
+            await job.done.wait()
+        except BaseException:
+            job.cancelled = True
+            raise
+        if job.error is not None:
+            raise job.error
+        return job.result
 
 
 def _is_urgent(failure: BaseException | None) -> bool:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
 import tempfile
 import threading
@@ -12,6 +11,8 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from antflow._validation import check_seconds
 
 __all__ = ["StateManager"]
 
@@ -179,14 +180,7 @@ def _expired(entry: Mapping[str, Any], now: float) -> bool:
 def _check_ttl(ttl: object, field: str) -> float | None:
     if ttl is None:
         return None
-    if (
-        isinstance(ttl, bool)
-        or not isinstance(ttl, (int, float))
-        or not math.isfinite(ttl)
-        or ttl <= 0
-    ):
-        raise ValueError(f"{field} must be a positive number of seconds or None, got {ttl!r}")
-    return float(ttl)
+    return check_seconds(ttl, field, positive=True, hint="or None: no expiry")
 
 
 def _load(path: Path) -> dict[str, dict[str, Any]]:

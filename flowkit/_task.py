@@ -5,11 +5,11 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
-import math
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Union, overload
 
 from antflow._retry import RetryPolicy
+from antflow._validation import check_int, check_seconds, is_number
 
 __all__ = ["Task", "task"]
 
@@ -168,11 +168,9 @@ def task(
 def _check_options(
     retries: int, delay: float, backoff: float, when: Callable[..., bool] | None
 ) -> None:
-    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-        raise ValueError(f"retries must be an int >= 0 (extra attempts), got {retries!r}")
-    if not _is_finite_number(delay) or delay < 0:
-        raise ValueError(f"delay must be a finite number of seconds >= 0, got {delay!r}")
-    if not _is_finite_number(backoff) or backoff < 1:
+    check_int(retries, "retries", minimum=0, hint="extra attempts")
+    check_seconds(delay, "delay", hint="the wait before the first retry")
+    if not is_number(backoff) or backoff < 1:
         raise ValueError(
             f"backoff must be a finite number >= 1 (the factor each retry wait grows by; "
             f"1 keeps the waits constant), got {backoff!r}"
@@ -208,10 +206,6 @@ def _is_async_callable(func: object) -> bool:
     return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
         getattr(func, "__call__", None)  # noqa: B004
     )
-
-
-def _is_finite_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 def _load_task(module: str, qualname: str) -> Task:

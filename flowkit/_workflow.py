@@ -6,10 +6,9 @@ import abc
 import functools
 import pickle
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
-from rich.console import Console
 
 from ._plan import Plan, render_mermaid, render_text
 from ._progress import run_with_progress
@@ -17,6 +16,9 @@ from ._scheduler import RunResult, check_executor, check_max_workers, run_plan
 from ._state import StateManager
 from ._task import _load_task
 from .exceptions import TaskNotPicklableError
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 __all__ = [
     "BACKENDS",

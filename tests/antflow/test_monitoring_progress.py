@@ -9,7 +9,7 @@ import anyio
 import pytest
 
 from antflow import AsyncExecutor, Pipeline, Stage
-from antflow._display import BuiltinDisplay
+from antflow._builtin_display import BuiltinDisplay
 from antflow._progress import RateMeter, RunView, plain_line, render_progress
 
 from ._monitoring import (

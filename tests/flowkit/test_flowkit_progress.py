@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flowkit import DAG, Flow, task
+from flowkit import DAG, Flow, StateManager, task
 from tests.antflow._monitoring import pipe_console, terminal_console, written
 from tests.flowkit._workflows import etl_chain
 
@@ -55,6 +55,30 @@ async def test_a_failing_task_shows_on_the_bar_and_its_exception_propagates() ->
     last = written(console).splitlines()[-1]
     assert last.startswith("broken: 2/3")  # done either way: one finished, one failed
     assert "failed 1" in last
+
+
+async def test_cached_and_skipped_tasks_count_as_done() -> None:
+    @task()
+    def first() -> int:
+        return 1
+
+    @task(when=lambda x: x > 1)
+    def second(x: int) -> int:
+        return x
+
+    @task()
+    def third(x: int) -> int:
+        return 3
+
+    first >> second >> third
+    state = StateManager()
+    state.set("flowkit:resumed:first", 1)
+    console = pipe_console()
+    dag = DAG("resumed", tasks=[first, second, third])
+    assert (await dag.run_async(state=state, progress=True, console=console))["third"] == 3
+    last = written(console).splitlines()[-1]
+    assert last.startswith("resumed: 3/3 100%")
+    assert last.endswith("failed 0, in flight 0")
 
 
 def test_flow_run_with_progress() -> None:
