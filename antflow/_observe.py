@@ -61,9 +61,13 @@ class EventKind(enum.Enum):
 TASK_KINDS = frozenset({EventKind.TASK_STARTED, EventKind.TASK_ENDED})
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Event:
     """One fact the engine reports. Fields that do not apply to a kind are ``None``.
+
+    Read-only by contract, not frozen: a frozen dataclass of this size costs five times as
+    much to build (2.6 against 0.5 microseconds), and one is built per event. Every observer
+    gets the same object: do not change it.
 
     Attributes:
         kind: What happened.

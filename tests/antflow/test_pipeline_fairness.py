@@ -8,6 +8,8 @@ task. Counting, not timing: deterministic on both backends.
 
 from __future__ import annotations
 
+import itertools
+
 import anyio
 import anyio.lowlevel
 
@@ -34,7 +36,7 @@ class _Ticker:
 
     def longest_gap(self) -> int:
         points = [*self.seen, self.done]
-        return max(b - a for a, b in zip(points, points[1:]))
+        return max(b - a for a, b in itertools.pairwise(points))
 
 
 async def _run_beside_ticker(pipeline: Pipeline, items: int) -> _Ticker:
