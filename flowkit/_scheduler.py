@@ -340,7 +340,9 @@ class _Run:
                 result = await t.func(*args, **kwargs)
             else:
                 attempt = _Attempt(self, t, args, kwargs)
-                result = await t.policy.call(attempt)
+                result = await t.policy.call(
+                    attempt, attempt.on_retry if self.hook is not None else None
+                )
             self._store(i, result)
             if self.hook is not None:
                 await self.hook.emit(self.event(EventKind.ITEM_SUCCEEDED, t, value=result))
@@ -567,7 +569,7 @@ class _Attempt:
     """One call of a task that goes through its retry policy (``policy.call(attempt)``): an
     ``async def`` task with retries, a sync task with retries, or a sync task in a process."""
 
-    __slots__ = ("args", "count", "duration", "error", "failed_at", "kwargs", "run", "task")
+    __slots__ = ("args", "count", "duration", "kwargs", "run", "task")
 
     def __init__(self, run: _Run, t: Task, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         self.run = run
@@ -576,44 +578,39 @@ class _Attempt:
         self.kwargs = kwargs
         #: Attempts begun so far.
         self.count = 0
-        # The last failed attempt, kept only when a hook will report the retry.
-        self.error: Exception | None = None
+        #: Seconds the last attempt took (measured only when a hook listens).
         self.duration = 0.0
-        self.failed_at = 0.0
 
     async def __call__(self) -> Any:
         self.count += 1
-        run, t, hook = self.run, self.task, self.run.hook
-        if self.count > 1:
-            if run.log is not None:
-                run.log.warning(
-                    f"task {t.name!r}: attempt {self.count}", task=t.name, dag=run.plan.name
-                )
-            if hook is not None and self.error is not None:
-                # Reported when the retry begins, so it never announces a retry that the
-                # policy (or stamina's switches) then does not make; ``wait`` is the time
-                # actually waited, jitter included.
-                await hook.emit(
-                    run.event(
-                        EventKind.ITEM_RETRYING,
-                        t,
-                        task=t.name,
-                        attempt=self.count - 1,
-                        error=self.error,
-                        duration=self.duration,
-                        wait=time.monotonic() - self.failed_at,
-                    )
-                )
-        if hook is None:
+        run, t = self.run, self.task
+        if self.count > 1 and run.log is not None:
+            run.log.warning(
+                f"task {t.name!r}: attempt {self.count}", task=t.name, dag=run.plan.name
+            )
+        if run.hook is None:
             return await self._call()
         began = time.monotonic()
         try:
             return await self._call()
-        except Exception as exc:
-            self.failed_at = time.monotonic()
-            self.duration = self.failed_at - began
-            self.error = exc
-            raise
+        finally:
+            self.duration = time.monotonic() - began
+
+    async def on_retry(self, failed_attempt: int, error: Exception, wait: float) -> None:
+        """``RetryPolicy.call``'s report, before the wait: tell the hook (as a pipeline does)."""
+        run = self.run
+        assert run.hook is not None
+        await run.hook.emit(
+            run.event(
+                EventKind.ITEM_RETRYING,
+                self.task,
+                task=self.task.name,
+                attempt=failed_attempt,
+                error=error,
+                duration=self.duration,
+                wait=wait,
+            )
+        )
 
     async def _call(self) -> Any:
         run, t, args, kwargs = self.run, self.task, self.args, self.kwargs
