@@ -21,6 +21,7 @@ from ._run import DEFAULT_PRIORITY, RunState
 from ._stage import Stage, TaskFunc, task_name
 from ._stats import DashboardSnapshot, PipelineStats, WorkerMetrics, WorkerState
 from ._tracker import StatusTracker
+from ._validation import check_int, is_int
 from .exceptions import PipelineError
 
 if TYPE_CHECKING:
@@ -152,8 +153,7 @@ class Pipeline:
             console: The rich Console the built-in displays draw on, as in :meth:`run`.
         """
         task_list = list(tasks) if isinstance(tasks, (list, tuple)) else [tasks]
-        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-            raise ValueError(f"retries must be an int >= 0, got {retries!r}")
+        check_int(retries, "retries", minimum=0, hint="extra calls after a failed one")
         choose_display(  # check the display arguments before building anything
             progress, dashboard, custom_dashboard, dashboard_update_interval, console, title=""
         )
@@ -638,7 +638,7 @@ def _length(items: object) -> int | None:
 
 
 def _check_priority(priority: object) -> None:
-    if isinstance(priority, bool) or not isinstance(priority, int):
+    if not is_int(priority):
         raise TypeError(f"priority must be an int (lower enters first), got {priority!r}")
 
 

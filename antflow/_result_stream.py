@@ -67,7 +67,9 @@ class ResultStream:
             raise StopAsyncIteration
         if run is None:
             run = self._run = await self._open()
-        # The fast path of _streams.receive, inlined: one call per result.
+        # receive_nowait first: receive() is a checkpoint even when a result is ready, which
+        # costs more than the result (anyio issue #1005). Not a checkpoint, then; the workers
+        # checkpoint while they fill the buffer, and an empty buffer makes us wait.
         try:
             return run.results.receive_nowait()
         except WouldBlock:

@@ -84,3 +84,13 @@ def test_task_wait_and_task_wait_seconds_together_must_agree() -> None:
 def test_task_wait_is_validated_like_task_wait_seconds() -> None:
     with pytest.raises(StageValidationError, match="task_wait_seconds"):
         Stage(name="S", workers=1, tasks=[fetch], task_wait=-1.0)
+
+
+async def test_a_stage_changed_after_the_pipeline_was_built_is_refused_when_a_run_begins() -> None:
+    pipeline = Pipeline([Stage(name="S", workers=1, tasks=[fetch])])
+    pipeline.stages[0].workers = 0
+    with pytest.raises(StageValidationError, match="workers must be an int >= 1, got 0"):
+        await pipeline.run([1, 2])
+    assert not pipeline.is_running
+    pipeline.stages[0].workers = 1
+    assert [r.value for r in await pipeline.run([1, 2])] == [await fetch(1), await fetch(2)]
