@@ -72,7 +72,17 @@ class ItemReport:
 
     async def started(self, envelope: Envelope, worker: Worker) -> None:
         if self.hook is not None:
-            await self.hook.emit(self._event(EventKind.ITEM_STARTED, envelope, worker))
+            await self.hook.emit(
+                Event(
+                    EventKind.ITEM_STARTED,
+                    self.stage,
+                    envelope.id,
+                    None,
+                    worker.name,
+                    worker.worker_id,
+                    timestamp=now(),
+                )
+            )
 
     async def retrying(
         self,
@@ -103,8 +113,18 @@ class ItemReport:
         self, envelope: Envelope, worker: Worker, value: Any, skipped: bool
     ) -> None:
         if self.hook is not None:
-            kind = EventKind.ITEM_SKIPPED if skipped else EventKind.ITEM_SUCCEEDED
-            await self.hook.emit(self._event(kind, envelope, worker, value=value))
+            await self.hook.emit(
+                Event(
+                    EventKind.ITEM_SKIPPED if skipped else EventKind.ITEM_SUCCEEDED,
+                    self.stage,
+                    envelope.id,
+                    None,
+                    worker.name,
+                    worker.worker_id,
+                    value=value,
+                    timestamp=now(),
+                )
+            )
         if self.on_success is not None:
             metadata = self._metadata(worker)
             if skipped:

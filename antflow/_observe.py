@@ -56,6 +56,10 @@ class EventKind(enum.Enum):
     #: A worker stopped serving: its queue was closed and drained, or the run was cancelled.
     WORKER_STOPPED = "worker_stopped"
 
+    # Members are singletons compared by identity: hash them by identity too, in C. Enum's
+    # own __hash__ is a Python function, and kinds are looked up once per event.
+    __hash__ = object.__hash__
+
 
 #: The kinds reported per attempt of a task: the costliest to build, so asked for separately.
 TASK_KINDS = frozenset({EventKind.TASK_STARTED, EventKind.TASK_ENDED})
@@ -133,31 +137,29 @@ class Hook:
         workers: Some observer wants ``WORKER_*`` events.
     """
 
-    __slots__ = ("_errors", "_observers", "items", "tasks", "wanted", "workers")
+    __slots__ = ("_by_kind", "_errors", "items", "tasks", "wanted", "workers")
 
     def __init__(self, observers: Iterable[Observer], errors: CallbackErrors) -> None:
-        self._observers = [
-            (observer, frozenset(kind for kind in EventKind if observer.wants(kind)))
-            for observer in observers
-        ]
+        observers = list(observers)
+        #: For each kind, the observers that want it, in the order given.
+        self._by_kind: dict[EventKind, tuple[Observer, ...]] = {
+            kind: tuple(o for o in observers if o.wants(kind)) for kind in EventKind
+        }
         self._errors = errors
-        self.wanted: frozenset[EventKind] = frozenset().union(
-            *(kinds for _, kinds in self._observers)
-        )
+        self.wanted = frozenset(kind for kind, wanting in self._by_kind.items() if wanting)
         self.items = any(kind.name.startswith("ITEM_") for kind in self.wanted)
         self.tasks = bool(self.wanted & TASK_KINDS)
         self.workers = any(kind.name.startswith("WORKER_") for kind in self.wanted)
 
     async def emit(self, event: Event) -> None:
         """Tell every observer that wants ``event.kind``, in the order they were given."""
-        for observer, kinds in self._observers:
-            if event.kind in kinds:
-                try:
-                    result = observer(event)
-                    if result is not None:
-                        await result
-                except Exception as exc:
-                    self._errors.record(f"observer {observer!r}", exc)
+        for observer in self._by_kind[event.kind]:
+            try:
+                result = observer(event)
+                if result is not None:
+                    await result
+            except Exception as exc:
+                self._errors.record(f"observer {observer!r}", exc)
 
     def emit_nowait(self, event: Event) -> None:
         """:meth:`emit` for places that cannot await (a worker thread): sync observers only.
@@ -165,19 +167,18 @@ class Hook:
         An observer that returns an awaitable here is a misuse: the awaitable is closed unrun
         and counted as a callback error.
         """
-        for observer, kinds in self._observers:
-            if event.kind in kinds:
-                try:
-                    result = observer(event)
-                    if result is not None:
-                        if inspect.iscoroutine(result):
-                            result.close()
-                        raise TypeError(
-                            f"{observer!r} returned an awaitable for an event reported from a "
-                            "worker thread; observers of flowkit runs must be synchronous"
-                        )
-                except Exception as exc:
-                    self._errors.record(f"observer {observer!r}", exc)
+        for observer in self._by_kind[event.kind]:
+            try:
+                result = observer(event)
+                if result is not None:
+                    if inspect.iscoroutine(result):
+                        result.close()
+                    raise TypeError(
+                        f"{observer!r} returned an awaitable for an event reported from a "
+                        "worker thread; observers of flowkit runs must be synchronous"
+                    )
+            except Exception as exc:
+                self._errors.record(f"observer {observer!r}", exc)
 
 
 def hook_of(observers: Iterable[Observer | None], errors: CallbackErrors) -> Hook | None:
