@@ -174,30 +174,25 @@ class StageTasks:
         try:
             result = await call(value)
         except Exception as exc:
-            await task_hook.emit(
-                self._task_event(
-                    EventKind.TASK_ENDED,
-                    envelope,
-                    worker,
-                    call,
-                    attempt,
-                    exc,
-                    time.monotonic() - began,
-                )
-            )
+            await self._ended(task_hook, envelope, worker, call, attempt, began, exc)
             raise
-        await task_hook.emit(
-            self._task_event(
-                EventKind.TASK_ENDED,
-                envelope,
-                worker,
-                call,
-                attempt,
-                None,
-                time.monotonic() - began,
-            )
-        )
+        await self._ended(task_hook, envelope, worker, call, attempt, began, None)
         return result
+
+    async def _ended(
+        self,
+        task_hook: Hook,
+        envelope: Envelope,
+        worker: Worker,
+        call: TaskCall,
+        attempt: int,
+        began: float,
+        error: Exception | None,
+    ) -> None:
+        duration = time.monotonic() - began
+        await task_hook.emit(
+            self._task_event(EventKind.TASK_ENDED, envelope, worker, call, attempt, error, duration)
+        )
 
     def _task_event(
         self,
