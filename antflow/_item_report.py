@@ -134,7 +134,8 @@ class ItemReport:
     async def failed(
         self, envelope: Envelope, worker: Worker, failed: ItemFailed, outlet: Outlet
     ) -> None:
-        """Tell observers and ``on_failure``, then record the failure: the item's end."""
+        """Tell observers and ``on_failure``, then record the failure: the item's end (recorded
+        even if the run is cancelled while they are told)."""
         failure = FailedItem(
             item_id=envelope.id,
             stage=self.stage,
@@ -144,27 +145,32 @@ class ItemReport:
             value=envelope.value,
             timestamp=time.time(),
         )
-        if self.hook is not None:
-            await self.hook.emit(
-                self._event(
-                    EventKind.ITEM_FAILED,
-                    envelope,
-                    worker,
-                    task=failed.task,
-                    attempt=failed.attempts,
-                    error=failed.error,
-                    duration=failed.duration,
-                    failure=failure,
-                    timestamp=failure.timestamp,
+        try:
+            if self.hook is not None:
+                await self.hook.emit(
+                    self._event(
+                        EventKind.ITEM_FAILED,
+                        envelope,
+                        worker,
+                        task=failed.task,
+                        attempt=failed.attempts,
+                        error=failed.error,
+                        duration=failed.duration,
+                        failure=failure,
+                        timestamp=failure.timestamp,
+                    )
                 )
-            )
-        if self.on_failure is not None:
-            metadata = self._metadata(worker)
-            metadata.update(task=failed.task, attempts=failed.attempts)
-            await self.callbacks.call(
-                "on_failure", self.on_failure, envelope.id, failed.error, metadata
-            )
-        outlet.fail(failure)
+            if self.on_failure is not None:
+                metadata = self._metadata(worker)
+                metadata.update(task=failed.task, attempts=failed.attempts)
+                await self.callbacks.call(
+                    "on_failure", self.on_failure, envelope.id, failed.error, metadata
+                )
+        finally:
+            # Even when cancelled while an observer or on_failure awaits: the item has failed,
+            # and the ledger (the summary, items_failed) must agree with what the tracker and
+            # on_failure may already have been told.
+            outlet.fail(failure)
 
     def _event(
         self,

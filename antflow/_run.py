@@ -14,7 +14,7 @@ from anyio.streams.memory import MemoryObjectSendStream
 from ._callbacks import CallbackErrors
 from ._inbox import Envelope, Inbox
 from ._item_report import ItemReport
-from ._ledger import CHECKPOINT_EVERY, Ledger
+from ._ledger import CHECKPOINT_EVERY, Ledger, split_item
 from ._observe import Hook, Observer, hook_of
 from ._outlet import Delivery, NextStage, Outlet, StreamDelivery
 from ._records import PipelineResult
@@ -204,6 +204,8 @@ class RunState:
         """Feed ``items`` into ``entry``'s stage one by one, lazily, waiting while it is full
         (checkpointing at least every :data:`~antflow._ledger.CHECKPOINT_EVERY` items)."""
         admit, put_nowait = self.ledger.admit, entry.pass_on_nowait
+        if self.tracker is not None:
+            admit = self._admit_hashable
         unyielded = 0  # items put in since the last checkpoint
         if isinstance(items, AsyncIterable):
             async for raw in items:  # an async iterator need not checkpoint either: count too
@@ -219,6 +221,18 @@ class RunState:
                 unyielded += 1
             else:
                 unyielded = await self._settle(entry, envelope, put)
+
+    def _admit_hashable(self, raw: Any, priority: int) -> Envelope:
+        """:meth:`Ledger.admit` for a run with a StatusTracker, which keys items by id."""
+        item_id, _ = split_item(raw)
+        try:
+            hash(item_id)
+        except TypeError:
+            raise TypeError(
+                f"item id {item_id!r} is not hashable, and a StatusTracker keys items by id; "
+                "give each item a hashable id (a str, an int, a tuple)"
+            ) from None
+        return self.ledger.admit(raw, priority)
 
     async def _settle(self, entry: NextStage, envelope: Envelope, put: bool) -> int:
         """After ``put_nowait``: checkpoint (it was ``put`` in, and one was due), or put the item

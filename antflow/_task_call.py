@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
 from collections.abc import Callable
 from typing import Any
@@ -51,7 +50,14 @@ class TaskCall:
                 args = tuple(value)
         if self.is_async:
             return await self.fn(*args, **kwargs)
-        result = await anyio.to_thread.run_sync(functools.partial(self.fn, *args, **kwargs))
+        # Boxed: trio's to_thread refuses a function whose result is a coroutine ("Trio
+        # expected a sync function"), and asyncio's does not; in a tuple it passes on both.
+        (result,) = await anyio.to_thread.run_sync(_boxed, self.fn, args, kwargs)
         if inspect.isawaitable(result):  # a plain function that returned a coroutine
             result = await result
         return result
+
+
+def _boxed(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any]:
+    """In the worker thread: call ``fn``, its result in a 1-tuple."""
+    return (fn(*args, **kwargs),)

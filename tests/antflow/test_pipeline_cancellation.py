@@ -241,3 +241,26 @@ def test_ctrl_c_during_run_comes_out_as_a_bare_keyboard_interrupt(backend: str) 
     assert "ExceptionGroup" not in err
     assert err.rstrip().endswith("KeyboardInterrupt")
     assert result.returncode != 0
+
+
+async def test_an_item_failing_while_the_run_is_cancelled_is_recorded_as_failed() -> None:
+    reporting = anyio.Event()
+
+    async def broken(x: int) -> int:
+        raise ValueError(f"bad {x}")
+
+    async def slow_on_failure(item_id: Any, error: Exception, metadata: dict[str, Any]) -> None:
+        reporting.set()
+        await anyio.sleep_forever()  # the run is cancelled while the failure is being told
+
+    pipeline = Pipeline(
+        [Stage("S", workers=1, tasks=[broken], task_attempts=1, on_failure=slow_on_failure)]
+    )
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(pipeline.run, [7])
+        await reporting.wait()
+        tg.cancel_scope.cancel()
+    stats = pipeline.get_stats()
+    assert (stats.items_failed, stats.items_in_flight) == (1, 0)
+    [failure] = pipeline.get_error_summary().failed_items
+    assert (failure.item_id, str(failure.error)) == (0, "bad 7")

@@ -212,3 +212,17 @@ async def test_pipeline_can_run_again() -> None:
     pipeline = Pipeline(stages=[Stage("S", 2, [double])])
     assert [r.value for r in await pipeline.run(range(2))] == [0, 2]
     assert [r.value for r in await pipeline.run(range(3))] == [0, 2, 4]
+
+
+async def test_a_plain_function_returning_a_coroutine_is_awaited() -> None:
+    async def double(x: int) -> int:
+        await anyio.lowlevel.checkpoint()
+        return 2 * x
+
+    def hands_back_a_coroutine(x: int) -> Any:
+        return double(x)  # a sync task that returns an awaitable, run in a worker thread
+
+    pipeline = Pipeline([Stage("S", workers=2, tasks=[hands_back_a_coroutine], task_attempts=1)])
+    results = await pipeline.run([1, 2, 3])
+    assert [r.value for r in results] == [2, 4, 6]
+    assert pipeline.get_error_summary().total_failed == 0

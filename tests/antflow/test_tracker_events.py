@@ -103,3 +103,17 @@ async def test_on_success_gets_id_result_and_metadata() -> None:
 def test_get_by_status_rejects_unknown_status() -> None:
     with pytest.raises(ValueError, match="status must be"):
         StatusTracker().get_by_status("done")  # type: ignore[arg-type]
+
+
+async def test_an_unhashable_id_with_a_tracker_is_refused_with_a_clear_error() -> None:
+    tracker = StatusTracker()
+    pipeline = Pipeline([Stage("S", workers=1, tasks=[double])], status_tracker=tracker)
+    with pytest.raises(TypeError, match=r"item id \[1, 2\] is not hashable.*StatusTracker"):
+        await pipeline.run([{"id": "fine", "value": 1}, {"id": [1, 2], "value": 2}])
+    assert not pipeline.is_running
+
+
+async def test_unhashable_ids_without_a_tracker_are_kept_as_given() -> None:
+    pipeline = Pipeline([Stage("S", workers=1, tasks=[double])])
+    results = await pipeline.run([{"id": [1, 2], "value": 5}])
+    assert [(r.id, r.value) for r in results] == [([1, 2], 10)]
