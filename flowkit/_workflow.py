@@ -121,7 +121,8 @@ class Workflow(abc.ABC):
         """Like :meth:`run`, inside the running event loop (asyncio or trio).
 
         Cancelling it cancels running ``async def`` tasks, starts nothing more, waits for
-        running sync calls, and leaves no thread or task behind. ``progress`` and ``console``
+        running sync calls (and keeps the result of each that returned), and leaves no thread,
+        task or worker process behind. ``progress`` and ``console``
         are as in :meth:`run`.
         """
         plan = prepare_plan(self.plan, executor, state)
