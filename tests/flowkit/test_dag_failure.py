@@ -324,7 +324,8 @@ async def test_later_failures_are_noted_on_the_first_and_logged(
 
 
 _CTRL_C_PROGRAM = """
-import sys, time, anyio
+import io, sys, time, anyio
+from rich.console import Console
 from flowkit import DAG, task
 
 @task()
@@ -336,19 +337,27 @@ async def waits() -> None:
 def blocks() -> None:
     time.sleep(0.2)
 
+progress = sys.argv[2:] == ["progress"]  # a live bar, drawn where the test does not look
+console = Console(file=io.StringIO(), force_terminal=True)
 try:
-    DAG("interrupted", tasks=[waits, blocks]).run(backend=sys.argv[1])
+    DAG("interrupted", tasks=[waits, blocks]).run(
+        backend=sys.argv[1], progress=progress, console=console
+    )
 except KeyboardInterrupt:
     print("caught a bare KeyboardInterrupt", flush=True)
     raise
 """
 
 
+@pytest.mark.parametrize("progress", [False, True])
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
-def test_ctrl_c_during_a_run_comes_out_as_a_bare_keyboard_interrupt(backend: str) -> None:
-    # A real SIGINT, in a subprocess: on trio it arrives inside the run's task group, which used
-    # to wrap it in a BaseExceptionGroup that `except KeyboardInterrupt` does not catch.
-    result = ctrl_c(_CTRL_C_PROGRAM, backend)
+def test_ctrl_c_during_a_run_comes_out_as_a_bare_keyboard_interrupt(
+    backend: str, progress: bool
+) -> None:
+    # A real SIGINT, in a subprocess: on trio it arrives inside the run's task group (and, with
+    # progress=True, the bar's), which used to wrap it in a BaseExceptionGroup that
+    # `except KeyboardInterrupt` does not catch.
+    result = ctrl_c(_CTRL_C_PROGRAM, backend, *(["progress"] if progress else []))
     out, err = result.out, result.err
     assert "caught a bare KeyboardInterrupt" in out
     assert "ExceptionGroup" not in err

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from flowkit import DAG, Flow, StateManager, task
-from tests._ctrl_c import ctrl_c
 from tests.antflow._monitoring import pipe_console, terminal_console, written
 from tests.flowkit._workflows import etl_chain
 
@@ -141,32 +140,3 @@ def test_an_interrupt_raised_by_a_task_comes_out_bare(backend: str) -> None:
     with pytest.raises(KeyboardInterrupt) as info:
         DAG(tasks=[interrupted]).run(progress=True, console=pipe_console(), backend=backend)
     assert info.value is interrupt
-
-
-_CTRL_C_PROGRAM = """
-import io, sys, anyio
-from rich.console import Console
-from flowkit import DAG, task
-
-@task()
-async def waits() -> None:
-    print("started", flush=True)
-    await anyio.sleep(30)
-
-console = Console(file=io.StringIO(), force_terminal=True)
-try:
-    DAG("interrupted", tasks=[waits]).run(backend=sys.argv[1], progress=True, console=console)
-except KeyboardInterrupt:
-    print("caught a bare KeyboardInterrupt", flush=True)
-    raise
-"""
-
-
-@pytest.mark.parametrize("backend", ["asyncio", "trio"])
-def test_ctrl_c_during_a_run_with_progress_comes_out_bare(backend: str) -> None:
-    # On trio, Ctrl-C arrives inside the progress bar's task group, which used to wrap it in a
-    # BaseExceptionGroup that `except KeyboardInterrupt` does not catch.
-    result = ctrl_c(_CTRL_C_PROGRAM, backend)
-    assert "caught a bare KeyboardInterrupt" in result.out
-    assert "ExceptionGroup" not in result.err
-    assert result.err.rstrip().endswith("KeyboardInterrupt")
