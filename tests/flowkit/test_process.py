@@ -10,7 +10,7 @@ import anyio
 import pytest
 from rich.console import Console
 
-from flowkit import DAG, Flow, TaskNotPicklableError, task
+from flowkit import DAG, Flow, StateManager, TaskNotPicklableError, task
 from tests.flowkit import _process_tasks as pt
 
 
@@ -82,15 +82,18 @@ async def test_a_cancelled_run_leaves_no_worker_process_behind(
     monkeypatch.setenv(pt.SIGNALS, str(tmp_path))
     before = live_children()
     dag = DAG("held", max_workers=2, tasks=[pt.held_first, pt.held_second])
+    state = StateManager()
     with anyio.CancelScope() as scope:
         async with anyio.create_task_group() as tg:
-            tg.start_soon(functools.partial(dag.run_async, executor="process"))
+            tg.start_soon(functools.partial(dag.run_async, executor="process", state=state))
             await poll(lambda: len(list(tmp_path.glob("started-*"))) == 2)
             assert live_children() - before  # both tasks run in worker processes
             scope.cancel()
             (tmp_path / "release").touch()  # the running calls are waited for
     assert scope.cancelled_caught
     assert live_children() - before == set()
+    # the calls that ran were waited for, and their results kept
+    assert set(state.get_all()) == {"flowkit:held:held_first", "flowkit:held:held_second"}
 
 
 async def test_unpicklable_arguments_name_the_task() -> None:
