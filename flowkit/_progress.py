@@ -17,7 +17,7 @@ from antflow._display import DEFAULT_UPDATE_INTERVAL, DisplayDriver, choose_disp
 from antflow._observe import Event, EventKind
 from antflow._tally import Tally
 
-from ._scheduler import RunResult, run_plan
+from ._scheduler import RunResult, bare_interrupts, run_plan
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -50,14 +50,17 @@ async def run_with_progress(
     error: Exception | None = None
     try:
         stopped = anyio.Event()
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(driver.follow, stopped, name="flowkit progress")
-            try:
-                result = await run_plan(plan, executor, max_workers, state, observers=[tally])
-            except Exception as exc:  # raised below, unchanged (not wrapped in a group)
-                error = exc
-            finally:
-                stopped.set()
+        # An interrupt (Ctrl-C on trio, or one a task raised) crosses this task group too:
+        # it comes out bare, as from a run without progress.
+        with bare_interrupts():
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(driver.follow, stopped, name="flowkit progress")
+                try:
+                    result = await run_plan(plan, executor, max_workers, state, observers=[tally])
+                except Exception as exc:  # raised below, unchanged (not wrapped in a group)
+                    error = exc
+                finally:
+                    stopped.set()
     finally:
         await driver.finish([], tally.snapshot().error_summary)
     if error is not None:

@@ -10,9 +10,10 @@ How work is placed:
   about as much as a no-op task itself, many times over.
 * everything else runs in a coroutine on the event loop, started through antflow's
   :class:`~antflow.AsyncExecutor` (capacity ``max_workers``): ``async def`` tasks, sync tasks
-  under ``executor="process"`` (``anyio.to_process.run_sync``) and sync tasks with retries (each
-  attempt is handed to the worker threads and awaited). Retries are antflow's
-  :class:`~antflow._retry.RetryPolicy`, the one retry mechanism.
+  under ``executor="process"`` (in the run's own worker processes, see
+  :mod:`flowkit._process_pool`) and sync tasks with retries (each attempt is handed to the worker
+  threads and awaited). Retries are antflow's :class:`~antflow._retry.RetryPolicy`, the one retry
+  mechanism.
 
 Readiness is counted per *join* (the tasks sharing one upstream tuple, see
 :class:`~flowkit._plan.Plan`): a finished task counts down the joins waiting for it, and a join
@@ -35,23 +36,27 @@ Guarantees: a task starts only after all its upstream tasks finished, and withou
 anything else. On the first failure (after retries) nothing new starts, what is running is waited
 for, and that failure's exception is raised unchanged. If the run is cancelled from outside (a
 cancel scope, ``KeyboardInterrupt``), running coroutines are cancelled, queued tasks are dropped,
-running sync calls are waited for (threads cannot be interrupted), and no thread or task is left
-behind.
+running sync calls are waited for (threads cannot be interrupted), and no thread, task or worker
+process is left behind. A sync call that returned is kept as it would be without the
+cancellation (its result stored in the state, the task reported), however it ran: on a thread,
+as an attempt of a retried task, or in a process.
 """
 
 from __future__ import annotations
 
+import contextlib
+import enum
 import operator
 import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from types import CoroutineType
 from typing import Any
 
 import anyio
 import anyio.from_thread
-import anyio.to_process
 import anyio.to_thread
 
 from antflow import AsyncExecutor, FailedItem
@@ -62,10 +67,11 @@ from antflow._validation import check_int
 
 from . import _logging
 from ._plan import Plan
+from ._process_pool import ProcessPool, pickle_arguments
 from ._state import StateManager
-from ._task import Task
+from ._task import Task, returned_coroutine
 
-__all__ = ["RunResult", "default_max_workers", "run_plan"]
+__all__ = ["RunResult", "bare_interrupts", "default_max_workers", "run_plan"]
 
 EXECUTORS = ("thread", "process")
 
@@ -129,27 +135,95 @@ async def run_plan(
     return await _Run(plan, executor, workers, state, hook).main()
 
 
+@contextlib.contextmanager
+def bare_interrupts() -> Iterator[None]:
+    """Let a lone ``KeyboardInterrupt`` or ``SystemExit`` out of the task groups inside bare.
+
+    anyio's task groups wrap what crosses them in an exception group, and Ctrl-C on trio arrives
+    inside the innermost one; ``except KeyboardInterrupt`` would miss it. Every flowkit task
+    group a run's caller is waiting on is entered under this.
+    """
+    try:
+        yield
+    except BaseExceptionGroup as group:
+        interrupt = lone_interrupt(group)
+        if interrupt is None:
+            raise
+        raise interrupt from None
+
+
+class _Job(enum.Enum):
+    """Where a :class:`_ThreadJob` is; it moves under the run's lock."""
+
+    QUEUED = enum.auto()  # in the ready queue; its coroutine may still call it off
+    DROPPED = enum.auto()  # called off before a thread took it: never called
+    RUNNING = enum.auto()  # a worker thread is calling it; its coroutine waits for it
+    ORPHANED = enum.auto()  # running, and its coroutine was cancelled: the thread keeps it
+    DONE = enum.auto()  # the call returned or raised
+
+
 class _ThreadJob:
-    """One attempt of a retried sync task, handed to a worker thread and awaited on the loop."""
+    """One attempt of a retried sync task, handed to a worker thread and awaited on the loop.
 
-    __slots__ = ("args", "cancelled", "done", "error", "func", "kwargs", "result")
+    Invariant: ``state`` is written only under the run's lock, by :meth:`run_on_thread` (the
+    thread) and :meth:`call_off` (the awaiting coroutine, cancelled). A call that returned is
+    kept exactly once, whichever side sees it end last: by the coroutine when it is told (the
+    usual way), by the thread when the coroutine is gone (``ORPHANED``), by the cancelled
+    coroutine when the call had already ended (``DONE``).
+    """
 
-    def __init__(
-        self, func: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
-    ) -> None:
-        self.func = func
+    __slots__ = ("args", "attempt", "done", "error", "kwargs", "result", "state")
+
+    def __init__(self, attempt: _Attempt, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+        self.attempt = attempt
         self.args = args
         self.kwargs = kwargs
         self.done = anyio.Event()
-        self.cancelled = False
+        self.state = _Job.QUEUED
         self.result: Any = None
         self.error: BaseException | None = None
 
-    def run(self) -> None:
+    def run_on_thread(self) -> None:
+        """On a worker thread: call the task, unless called off or the run is stopping."""
+        attempt = self.attempt
+        run = attempt.run
+        with run.lock:
+            if self.state is not _Job.QUEUED or run.stopping:
+                return
+            self.state = _Job.RUNNING
         try:
-            self.result = self.func(*self.args, **self.kwargs)
+            result = attempt.task.func(*self.args, **self.kwargs)
+            if type(result) is CoroutineType:
+                attempt.unusable = returned_coroutine(attempt.task, result)
+            else:
+                self.result = result
         except BaseException as exc:
             self.error = exc
+        with run.lock:
+            orphaned = self.state is _Job.ORPHANED
+            self.state = _Job.DONE
+        if orphaned:
+            attempt.keep(self, in_loop=False)
+        else:
+            run._post(self)
+
+    def call_off(self) -> bool:
+        """In the loop: the coroutine awaiting this job is cancelled (the run is ending).
+
+        Returns whether the call ran (or runs) and is kept (see :meth:`_Attempt.keep`); if not,
+        the coroutine accounts for the task as dropped.
+        """
+        run = self.attempt.run
+        run.stopping = True  # a task coroutine is cancelled only when the run ends
+        with run.lock:
+            state = self.state
+            if state is _Job.QUEUED:
+                self.state = _Job.DROPPED
+            elif state is _Job.RUNNING:
+                self.state = _Job.ORPHANED
+        if state is _Job.DONE:
+            self.attempt.keep(self, in_loop=True)
+        return state is _Job.RUNNING or state is _Job.DONE
 
 
 class _Run:
@@ -177,7 +251,7 @@ class _Run:
         "other_failures",
         "pending",
         "plan",
-        "process_limiter",
+        "processes",
         "queue",
         "remaining",
         "results",
@@ -235,7 +309,8 @@ class _Run:
         self.wake = anyio.Event()
         self.queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self.async_executor: AsyncExecutor | None = None
-        self.process_limiter: anyio.CapacityLimiter | None = None
+        #: The run's worker processes (executor="process" with sync tasks), shut down at its end.
+        self.processes: ProcessPool | None = None
         self.log = _logging.run_logger()
         #: Where tasks are reported; None when nothing observes (only ITEM_* events are made).
         self.hook = hook if hook is not None and hook.items else None
@@ -247,55 +322,20 @@ class _Run:
         n_sync = sum(1 for t in plan.tasks if not t.is_async)
         n_threads = min(self.workers, n_sync) if self.executor_kind == "thread" else 0
         if self.executor_kind == "process" and n_sync:
-            self.process_limiter = anyio.CapacityLimiter(self.workers)
+            self.processes = ProcessPool(self.workers)
         if log is not None:
             log.system(f"run of {plan.name!r} started: {len(plan.tasks)} tasks", dag=plan.name)
         thread_limiter = anyio.CapacityLimiter(max(1, n_threads))
         try:
-            async with anyio.create_task_group() as tg, AsyncExecutor(self.workers) as ex:
-                self.async_executor = ex
-                for _ in range(n_threads):
-                    tg.start_soon(self._host_thread, thread_limiter)
-                try:
-                    roots = [i for i, row in enumerate(plan.upstream) if not row]
-                    with self.lock:
-                        self.pending += len(roots)
-                        done = self.remaining == 0
-                    self._dispatch(roots, in_loop=True)
-                    while not done:
-                        with self.lock:
-                            items, self.inbox = self.inbox, []
-                            self.notified = False
-                            urgent = _is_urgent(self.failure)
-                            done = (
-                                self.remaining == 0
-                                or urgent
-                                or (self.failure is not None and self.pending == 0)
-                            )
-                        if urgent:
-                            # KeyboardInterrupt or SystemExit from a task: stop at once, not
-                            # after the running tasks (threads still finish their call).
-                            self.stopping = True
-                            await ex.shutdown(wait=False, cancel_futures=True)
-                        elif items:
-                            self._handle_inbox(items)
-                            done = False  # look again: handling may have finished tasks
-                        elif not done:
-                            await self.wake.wait()
-                            self.wake = anyio.Event()
-                finally:
-                    self.stopping = True
-                    for _ in range(n_threads):
-                        self.queue.put(_STOP)
-        except BaseException as exc:
+            with bare_interrupts():
+                await self._serve(n_threads, thread_limiter)
+        except BaseException:
             if log is not None and self.failure is None:
                 log.warning(f"run of {plan.name!r} cancelled", dag=plan.name)
-            if isinstance(exc, BaseExceptionGroup):
-                interrupt = lone_interrupt(exc)
-                if interrupt is not None:
-                    # Ctrl-C on trio arrives inside the run's task group, which wraps it.
-                    raise interrupt from None
             raise
+        finally:
+            if self.processes is not None:
+                await self.processes.aclose()
         if self.failure is not None:
             failure = self.failure
             if log is not None:
@@ -315,6 +355,45 @@ class _Run:
             {names[i]: self.results[i] for i in plan.order},
             frozenset(names[i] for i in self.skipped),
         )
+
+    async def _serve(self, n_threads: int, thread_limiter: anyio.CapacityLimiter) -> None:
+        """The run itself: its worker threads, and the loop's side until it ends or fails."""
+        plan = self.plan
+        async with anyio.create_task_group() as tg, AsyncExecutor(self.workers) as ex:
+            self.async_executor = ex
+            for _ in range(n_threads):
+                tg.start_soon(self._host_thread, thread_limiter)
+            try:
+                roots = [i for i, row in enumerate(plan.upstream) if not row]
+                with self.lock:
+                    self.pending += len(roots)
+                    done = self.remaining == 0
+                self._dispatch(roots, in_loop=True)
+                while not done:
+                    with self.lock:
+                        items, self.inbox = self.inbox, []
+                        self.notified = False
+                        urgent = _is_urgent(self.failure)
+                        done = (
+                            self.remaining == 0
+                            or urgent
+                            or (self.failure is not None and self.pending == 0)
+                        )
+                    if urgent:
+                        # KeyboardInterrupt or SystemExit from a task: stop at once, not
+                        # after the running tasks (threads still finish their call).
+                        self.stopping = True
+                        await ex.shutdown(wait=False, cancel_futures=True)
+                    elif items:
+                        self._handle_inbox(items)
+                        done = False  # look again: handling may have finished tasks
+                    elif not done:
+                        await self.wake.wait()
+                        self.wake = anyio.Event()
+            finally:
+                self.stopping = True
+                for _ in range(n_threads):
+                    self.queue.put(_STOP)
 
     def _handle_inbox(self, items: list[Any]) -> None:
         ex = self.async_executor
@@ -339,15 +418,20 @@ class _Run:
             if t.is_async and t.retries == 0:  # the common case, without the retry machinery
                 result = await t.func(*args, **kwargs)
             else:
-                attempt = _Attempt(self, t, args, kwargs)
+                attempt = _Attempt(self, i, args, kwargs)
                 result = await t.policy.call(
                     attempt, attempt.on_retry if self.hook is not None else None
                 )
+                if attempt.unusable is not None:
+                    raise attempt.unusable  # the call ran: not retried, that would run it again
             self._store(i, result)
             if self.hook is not None:
                 await self.hook.emit(self.event(EventKind.ITEM_SUCCEEDED, t, value=result))
         except anyio.get_cancelled_exc_class():
-            self._drop(i, in_loop=True)  # cancelled from outside: the run is ending anyway
+            # Cancelled from outside: the run is ending anyway. A sync call on a thread that
+            # ran is kept all the same (see _ThreadJob); anything else is dropped.
+            if attempt is None or attempt.job is None or not attempt.job.call_off():
+                self._drop(i, in_loop=True)
             raise
         except BaseException as exc:  # the task's own, KeyboardInterrupt included
             if self.hook is not None:
@@ -376,29 +460,43 @@ class _Run:
                     return
                 if type(item) is int:
                     self._run_on_thread(item)
-                elif not item.cancelled and not self.stopping:
-                    item.run()
-                    self._post(item)
+                else:
+                    item.run_on_thread()
         finally:
             thread.name = previous
 
     def _run_on_thread(self, i: int) -> None:
-        hook = self.hook
         try:
             call = self._start(i, in_loop=False)
             if call is None:
                 return
             args, kwargs = call
-            result = self.tasks[i].func(*args, **kwargs)
-            self._store(i, result)
-            if hook is not None:
-                hook.emit_nowait(self.event(EventKind.ITEM_SUCCEEDED, self.tasks[i], value=result))
+            t = self.tasks[i]
+            result = t.func(*args, **kwargs)
+            if type(result) is CoroutineType:
+                raise returned_coroutine(t, result)
         except BaseException as exc:
-            if hook is not None:
-                hook.emit_nowait(self.failed_event(self.tasks[i], exc, 1))
-            self._fail(i, exc, in_loop=False)
+            self._failed(i, exc, 1, in_loop=False)
             return
-        self._finish(i, result, skipped=False, in_loop=False)
+        self._succeeded(i, result, 1, in_loop=False)
+
+    def _succeeded(self, i: int, result: Any, attempts: int, in_loop: bool) -> None:
+        """Task ``i``'s call returned ``result`` (a sync call, outside the event loop's await):
+        store it, report it, finish the task. A failure to store fails the task."""
+        try:
+            self._store(i, result)
+        except BaseException as exc:
+            self._failed(i, exc, attempts, in_loop)
+            return
+        if self.hook is not None:
+            self.hook.emit_nowait(self.event(EventKind.ITEM_SUCCEEDED, self.tasks[i], value=result))
+        self._finish(i, result, skipped=False, in_loop=in_loop)
+
+    def _failed(self, i: int, exc: BaseException, attempts: int, in_loop: bool) -> None:
+        """Task ``i`` failed for good with ``exc`` after ``attempts`` attempts: report it."""
+        if self.hook is not None:
+            self.hook.emit_nowait(self.failed_event(self.tasks[i], exc, attempts))
+        self._fail(i, exc, in_loop)
 
     def _post(self, item: Any) -> None:
         """From a worker thread: hand ``item`` to the loop, waking it unless already woken."""
@@ -569,17 +667,41 @@ class _Attempt:
     """One call of a task that goes through its retry policy (``policy.call(attempt)``): an
     ``async def`` task with retries, a sync task with retries, or a sync task in a process."""
 
-    __slots__ = ("args", "count", "duration", "kwargs", "run", "task")
+    __slots__ = (
+        "args",
+        "arguments",
+        "count",
+        "duration",
+        "index",
+        "job",
+        "kwargs",
+        "run",
+        "task",
+        "unusable",
+    )
 
-    def __init__(self, run: _Run, t: Task, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    def __init__(self, run: _Run, i: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         self.run = run
-        self.task = t
+        self.index = i
+        self.task = t = run.tasks[i]
         self.args = args
         self.kwargs = kwargs
+        #: For a worker process: the arguments pickled once, for every attempt (raises
+        #: TaskNotPicklableError, naming the task, before the first attempt).
+        self.arguments = (
+            pickle_arguments(t, args, kwargs)
+            if run.processes is not None and not t.is_async
+            else b""
+        )
         #: Attempts begun so far.
         self.count = 0
         #: Seconds the last attempt took (measured only when a hook listens).
         self.duration = 0.0
+        #: The last attempt on a worker thread (None until one is handed over).
+        self.job: _ThreadJob | None = None
+        #: Why the result of an attempt that ran cannot be used (a sync task returned a
+        #: coroutine, or its result does not pickle): the task fails with it, without a retry.
+        self.unusable: BaseException | None = None
 
     async def __call__(self) -> Any:
         self.count += 1
@@ -613,23 +735,33 @@ class _Attempt:
         )
 
     async def _call(self) -> Any:
-        run, t, args, kwargs = self.run, self.task, self.args, self.kwargs
+        run, t = self.run, self.task
         if t.is_async:
-            return await t.func(*args, **kwargs)
-        if run.executor_kind == "process":
-            return await anyio.to_process.run_sync(
-                _call_task, t, args, kwargs, limiter=run.process_limiter
-            )
-        job = _ThreadJob(t.func, args, kwargs)
+            return await t.func(*self.args, **self.kwargs)
+        if run.processes is not None:
+            ok, value = await run.processes.call(t, self.arguments)
+            if not ok:
+                self.unusable = value
+                return None
+            return value
+        self.job = job = _ThreadJob(self, self.args, self.kwargs)
         run.queue.put(job)
-        try:
-            await job.done.wait()
-        except BaseException:
-            job.cancelled = True
-            raise
+        await job.done.wait()  # cancelled: _run_on_loop calls the job off
+        self.job = None  # its outcome is taken here
         if job.error is not None:
             raise job.error
         return job.result
+
+    def keep(self, job: _ThreadJob, in_loop: bool) -> None:
+        """The run is being cancelled and ``job``, which ran, ended after its coroutine stopped
+        waiting: finish the task as if it had run wholly on a thread (see _run_on_thread), so a
+        call that returned has its result stored; one that raised is dropped (it is not retried
+        while the run ends)."""
+        run = self.run
+        if job.error is None and self.unusable is None:
+            run._succeeded(self.index, job.result, self.count, in_loop)
+        else:
+            run._drop(self.index, in_loop)
 
 
 def _is_urgent(failure: BaseException | None) -> bool:
@@ -645,8 +777,3 @@ def _gatherer(indices: tuple[int, ...]) -> Callable[[list[Any]], tuple[Any, ...]
         (j,) = indices
         return lambda results: (results[j],)
     return lambda results: ()
-
-
-def _call_task(t: Task, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
-    """In a worker process: call the task's function."""
-    return t.func(*args, **kwargs)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any, ClassVar, Union, overload
 
 from antflow._retry import RetryPolicy
 from antflow._validation import check_int, check_seconds, is_number
 
-__all__ = ["Task", "task"]
+__all__ = ["Task", "returned_coroutine", "task"]
 
 _Linkable = Union["Task", Sequence["Task"]]
 
@@ -205,6 +205,19 @@ def _is_async_callable(func: object) -> bool:
         func = func.func
     return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
         getattr(func, "__call__", None)  # noqa: B004
+    )
+
+
+def returned_coroutine(t: Task, coroutine: Coroutine[Any, Any, Any]) -> TypeError:
+    """The error of a sync task that returned a coroutine; the coroutine is closed unrun.
+
+    flowkit refuses such a result rather than await it, on threads and in processes alike (a
+    coroutine cannot come back from a worker process): the task should be ``async def``.
+    """
+    coroutine.close()
+    return TypeError(
+        f"task {t.name!r} is a plain function but returned a coroutine, which flowkit does not "
+        "await; define the task with `async def` to run it on the event loop"
     )
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import abc
 import functools
 import pickle
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
+import anyio.lowlevel
 
 from ._plan import Plan, render_mermaid, render_text
 from ._progress import run_with_progress
@@ -92,6 +94,8 @@ class Workflow(abc.ABC):
                 running at that moment finished; nothing else started after it.
             FlowkitError: A definition error (``DAGCycleError``, ``WorkflowDefinitionError``,
                 ``TaskNotPicklableError``), before any task runs.
+            RuntimeError: An event loop is already running in this thread (async code, a
+                Jupyter notebook): use ``await ....run_async(...)`` there.
         """
         plan = prepare_plan(self.plan, executor, state)
         return run_sync(
@@ -117,7 +121,8 @@ class Workflow(abc.ABC):
         """Like :meth:`run`, inside the running event loop (asyncio or trio).
 
         Cancelling it cancels running ``async def`` tasks, starts nothing more, waits for
-        running sync calls, and leaves no thread or task behind. ``progress`` and ``console``
+        running sync calls (and keeps the result of each that returned), and leaves no thread,
+        task or worker process behind. ``progress`` and ``console``
         are as in :meth:`run`.
         """
         plan = prepare_plan(self.plan, executor, state)
@@ -161,12 +166,39 @@ def run_sync(
     """:func:`run_workflow` in a fresh event loop of ``backend``."""
     if backend not in BACKENDS:
         raise ValueError(f"backend must be 'asyncio' or 'trio', got {backend!r}")
+    check_no_running_loop(source)
     return anyio.run(
         functools.partial(
             run_workflow, plan, executor, max_workers, state, progress, console, source
         ),
         backend=backend,
         backend_options=backend_options,
+    )
+
+
+def check_no_running_loop(source: Any) -> None:
+    """Refuse to start an event loop inside a running one, naming what to write instead.
+
+    Raises:
+        RuntimeError: an event loop runs in this thread (anyio.run would refuse too, without
+            saying what to do).
+    """
+    try:
+        anyio.lowlevel.current_token()
+    except anyio.NoEventLoopError:
+        return
+    kind = getattr(source, "_kind", "Workflow")
+    variable = kind.lower()
+    hint = (
+        "; in a Jupyter notebook the cell already runs in an event loop, so write "
+        f"`await {variable}.run_async(...)` in the cell"
+        if "ipykernel" in sys.modules
+        else ""
+    )
+    raise RuntimeError(
+        f"{kind}.run() starts an event loop of its own, but one is already running in this "
+        f"thread: use `await {variable}.run_async(...)` instead (same arguments, minus "
+        f"backend and backend_options){hint}"
     )
 
 

@@ -17,15 +17,15 @@ class Interrupted:
     returncode: int
 
 
-def ctrl_c(program: str, backend: str) -> Interrupted:
-    """Run ``program`` (argument: ``backend``) in a subprocess, send SIGINT once it prints
-    ``started``, and collect its output.
+def ctrl_c(program: str, backend: str, *options: str) -> Interrupted:
+    """Run ``program`` (arguments: ``backend``, then ``options``) in a subprocess, send SIGINT
+    once it prints ``started``, and collect its output.
 
     A subprocess because on asyncio an interrupt leaves the event loop itself, which would end
     the test run.
     """
     process = subprocess.Popen(
-        [sys.executable, "-c", program, backend],
+        [sys.executable, "-c", program, backend, *options],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

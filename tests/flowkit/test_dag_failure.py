@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import functools
 import threading
 
 import anyio
 import pytest
 
-from flowkit import DAG, Task, task
+from flowkit import DAG, StateManager, Task, task
 from tests._ctrl_c import ctrl_c
 
 
@@ -122,6 +123,64 @@ async def test_cancellation_waits_for_a_running_sync_call_and_starts_nothing_mor
             release.set()
     assert finished.is_set()  # the run returned only once its thread was done
     assert ran == []
+
+
+@pytest.mark.parametrize("retries", [0, 2])
+async def test_a_sync_call_that_returned_is_stored_even_when_the_run_is_cancelled(
+    retries: int,
+) -> None:
+    # A retried sync task runs each attempt as a job awaited by a coroutine; the coroutine is
+    # cancelled while the call runs, and the call's result used to be dropped with it: a
+    # resumed run called the task again (a card charged twice).
+    in_thread = threading.Event()
+    release = threading.Event()
+    calls: list[str] = []
+
+    @task(retries=retries, delay=0)
+    def charge() -> str:
+        calls.append("charge")
+        in_thread.set()
+        assert release.wait(5)
+        return "charged"
+
+    state = StateManager()
+    dag = DAG("pay", tasks=[charge])
+    with anyio.CancelScope() as scope:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(functools.partial(dag.run_async, state=state))
+            await anyio.to_thread.run_sync(in_thread.wait, 5)
+            scope.cancel()
+            release.set()
+    assert scope.cancelled_caught
+    assert state.get("flowkit:pay:charge") == "charged"
+    assert await dag.run_async(state=state) == {"charge": "charged"}
+    assert calls == ["charge"]  # the resumed run took the result from the state
+
+
+async def test_a_queued_attempt_of_a_cancelled_run_is_never_called() -> None:
+    in_thread = threading.Event()
+    release = threading.Event()
+    calls: list[str] = []
+
+    @task(retries=1, delay=0)
+    def first() -> None:
+        calls.append("first")
+        in_thread.set()
+        assert release.wait(5)
+
+    @task(retries=1, delay=0)
+    def second() -> None:
+        calls.append("second")
+
+    state = StateManager()
+    with anyio.CancelScope() as scope:  # one thread: second waits in the queue behind first
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(functools.partial(DAG(max_workers=1).run_async, state=state))
+            await anyio.to_thread.run_sync(in_thread.wait, 5)
+            scope.cancel()
+            release.set()
+    assert calls == ["first"]
+    assert state.get("flowkit:workflow:second", "absent") == "absent"
 
 
 @pytest.mark.parametrize("kind", ["sync", "async"])
@@ -265,7 +324,8 @@ async def test_later_failures_are_noted_on_the_first_and_logged(
 
 
 _CTRL_C_PROGRAM = """
-import sys, time, anyio
+import io, sys, time, anyio
+from rich.console import Console
 from flowkit import DAG, task
 
 @task()
@@ -277,19 +337,27 @@ async def waits() -> None:
 def blocks() -> None:
     time.sleep(0.2)
 
+progress = sys.argv[2:] == ["progress"]  # a live bar, drawn where the test does not look
+console = Console(file=io.StringIO(), force_terminal=True)
 try:
-    DAG("interrupted", tasks=[waits, blocks]).run(backend=sys.argv[1])
+    DAG("interrupted", tasks=[waits, blocks]).run(
+        backend=sys.argv[1], progress=progress, console=console
+    )
 except KeyboardInterrupt:
     print("caught a bare KeyboardInterrupt", flush=True)
     raise
 """
 
 
+@pytest.mark.parametrize("progress", [False, True])
 @pytest.mark.parametrize("backend", ["asyncio", "trio"])
-def test_ctrl_c_during_a_run_comes_out_as_a_bare_keyboard_interrupt(backend: str) -> None:
-    # A real SIGINT, in a subprocess: on trio it arrives inside the run's task group, which used
-    # to wrap it in a BaseExceptionGroup that `except KeyboardInterrupt` does not catch.
-    result = ctrl_c(_CTRL_C_PROGRAM, backend)
+def test_ctrl_c_during_a_run_comes_out_as_a_bare_keyboard_interrupt(
+    backend: str, progress: bool
+) -> None:
+    # A real SIGINT, in a subprocess: on trio it arrives inside the run's task group (and, with
+    # progress=True, the bar's), which used to wrap it in a BaseExceptionGroup that
+    # `except KeyboardInterrupt` does not catch.
+    result = ctrl_c(_CTRL_C_PROGRAM, backend, *(["progress"] if progress else []))
     out, err = result.out, result.err
     assert "caught a bare KeyboardInterrupt" in out
     assert "ExceptionGroup" not in err

@@ -126,3 +126,17 @@ def test_bad_progress_arguments_fail_before_any_task_runs() -> None:
     with pytest.raises(ValueError, match="backend must be"):
         DAG("d", tasks=[only]).run(progress=True, backend="curio")
     assert ran == []
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_an_interrupt_raised_by_a_task_comes_out_bare(backend: str) -> None:
+    # The bar's task group is crossed by the interrupt too, and must not wrap it.
+    interrupt = KeyboardInterrupt()
+
+    @task()
+    def interrupted() -> None:
+        raise interrupt
+
+    with pytest.raises(KeyboardInterrupt) as info:
+        DAG(tasks=[interrupted]).run(progress=True, console=pipe_console(), backend=backend)
+    assert info.value is interrupt
