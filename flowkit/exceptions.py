@@ -41,7 +41,10 @@ class DAGCycleError(WorkflowDefinitionError):
 
 
 class TaskNotPicklableError(FlowkitError, TypeError):
-    """A task cannot be sent to a worker process (``executor="process"``).
+    """A task, or a value it takes or returns, cannot cross to a worker process
+    (``executor="process"``).
 
-    Raised before any task runs. A :class:`TypeError` too.
+    Raised before any task runs when a task function itself does not pickle; during the run
+    when a task's arguments (its upstream results) or its result do not, naming the task. A
+    :class:`TypeError` too.
     """
