@@ -107,9 +107,9 @@ def _check_tz(value: dt.datetime | dt.time) -> None:
         if offset is not None and tz.tzname(None) == dt.timezone(offset).tzname(None):
             return
     raise Refused(
-        f"a {type(value).__name__} with tzinfo {tz!r} is not kept by the file store "
-        "(only naive ones and fixed offsets, datetime.timezone(offset), come back unchanged);"
-        " convert it with .astimezone(datetime.timezone.utc)"
+        f"a {type(value).__name__} with tzinfo {tz!r} is not kept (only naive ones and unnamed "
+        "fixed offsets, datetime.timezone(offset), come back unchanged); convert it with "
+        ".astimezone(datetime.timezone.utc)"
     )
 
 
