@@ -106,19 +106,22 @@ class StateManager:
 
     def get(self, key: str, default: Any = None) -> Any:
         """The value under ``key``, or ``default`` if there is none or it expired."""
-        with self._reading():
+        with self._lock:
+            self._catch_up()
             entry = self._live(key)
             return default if entry is None else entry["value"]
 
     def get_entry(self, key: str) -> dict[str, Any] | None:
         """A copy of the whole entry (``value``, ``created_at``, ``expires_at``, ``metadata``)."""
-        with self._reading():
+        with self._lock:
+            self._catch_up()
             entry = self._live(key)
             return None if entry is None else dict(entry)
 
     def has(self, key: str) -> bool:
         """Whether ``key`` holds a value that has not expired."""
-        with self._reading():
+        with self._lock:
+            self._catch_up()
             return self._live(key) is not None
 
     def delete(self, key: str) -> bool:
@@ -140,7 +143,8 @@ class StateManager:
 
     def get_all(self) -> dict[str, Any]:
         """``{key: value}`` for every entry that has not expired."""
-        with self._reading():
+        with self._lock:
+            self._catch_up()
             now = time.time()
             for k in [k for k, e in self._entries.items() if _expired(e, now)]:
                 del self._entries[k]
@@ -150,13 +154,10 @@ class StateManager:
         where = "memory" if self.storage_path is None else str(self.storage_path)
         return f"StateManager({where}, {len(self._entries)} entries)"
 
-    @contextlib.contextmanager
-    def _reading(self) -> Iterator[None]:
-        """Hold the lock, with what other writers put in the file applied first."""
-        with self._lock:
-            if self._file is not None:
-                self._apply(self._file.read())
-            yield
+    def _catch_up(self) -> None:
+        """Apply what other writers put in the file since we last looked (hold ``_lock``)."""
+        if self._file is not None:
+            self._apply(self._file.read())
 
     @contextlib.contextmanager
     def _changing(self) -> Iterator[StateFile | None]:
