@@ -1,26 +1,24 @@
-"""StateManager: a key-value store for task results, in memory or in a JSON file."""
+"""StateManager: a key-value store for task results, in memory or in a file."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import tempfile
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 from antflow._validation import check_seconds
 
-__all__ = ["StateManager"]
+from ._state_file import Changes, Entry, StateFile, set_line
 
-_FORMAT_VERSION = 1
+__all__ = ["StateManager"]
 
 
 class StateManager:
-    """Caches values by key, with optional expiry, in memory or persisted to a JSON file.
+    """Caches values by key, with optional expiry, in memory or persisted to a file.
 
     ``DAG.run(state=...)`` and ``Flow.run(state=...)`` use it to cache each task's result under
     the key ``"flowkit:<workflow name>:<task name>"``, so a re-run skips what already succeeded.
@@ -28,22 +26,36 @@ class StateManager:
     Guarantees:
 
     * an entry whose ``ttl`` has passed is gone: ``get`` returns the default, ``has`` is false,
-      ``get_all`` leaves it out (it is deleted the next time it is looked at);
-    * with ``storage_path``, every change is written before the method returns, atomically: the
-      new content goes to a temporary file in the same directory, is flushed to disk (fsync), then
-      replaces the old file (``os.replace``). A crash mid-write leaves the previous file whole;
-    * values must then be JSON-serialisable (``set`` raises ``TypeError`` otherwise, and stores
-      nothing); expiry uses the wall clock (``time.time()``) so it holds across processes;
+      ``get_all`` leaves it out (it is dropped from memory the next time it is looked at, and
+      from the file the next time the file is rewritten);
+    * with ``storage_path``, every change is on disk before the method returns (appended to the
+      file as one line and flushed: ``fdatasync``, or ``fsync`` where there is none), and costs
+      the same however many entries there are; the file is rewritten whole, atomically (temp
+      file, fsync, ``os.replace``, fsync of the directory), only once it has grown past twice
+      its live entries. A crash at any moment (even ``SIGKILL``) leaves a file that loads, with
+      every change that returned; a change cut off mid-write is ignored;
+    * a value read back from the file is equal to the one stored and of the same type, nested
+      values included: JSON's types, ``tuple``, ``dict`` with keys of any of these types,
+      ``set``, ``frozenset``, ``bytes``, ``bytearray``, ``datetime``/``date``/``time`` (naive
+      or with a fixed offset), ``timedelta``, ``Decimal``. ``set`` raises ``TypeError`` for
+      anything else (subclasses too: a namedtuple would come back a tuple), naming the key and
+      where in the value, and stores nothing. Expiry uses the wall clock (``time.time()``) so
+      it holds across processes;
+    * several StateManagers, in one process or in several, may share one file: each change
+      holds an exclusive lock on ``<storage_path>.lock`` (``fcntl.flock``; ``msvcrt.locking``
+      on Windows) and applies only itself to what is on disk, so no writer loses another's
+      entries; each read holds the lock shared and first applies what others wrote since;
     * safe to use from several threads (a lock guards every operation).
 
     Args:
-        storage_path: JSON file to load from (if it exists) and write to; ``None`` keeps the
-            state in memory only. Missing parent directories are created on the first write.
+        storage_path: File to load from (if it exists) and write to; ``None`` keeps the state
+            in memory only. Missing parent directories are created on the first write.
         default_ttl: Seconds an entry lives when ``set`` gets no ``ttl``; ``None``: forever.
 
     Raises:
-        ValueError: ``default_ttl`` is not a positive number, or the file exists but is not a
-            state file written by this class.
+        ValueError: ``default_ttl`` is not a positive number; ``storage_path`` is a directory
+            or lies under a regular file; or the file exists but is not a state file written by
+            this class (the message says what is wrong and where).
     """
 
     def __init__(
@@ -52,9 +64,12 @@ class StateManager:
         self.default_ttl = _check_ttl(default_ttl, "default_ttl")
         self.storage_path = Path(storage_path) if storage_path is not None else None
         self._lock = threading.Lock()
-        self._entries: dict[str, dict[str, Any]] = {}
-        if self.storage_path is not None and self.storage_path.exists():
-            self._entries = _load(self.storage_path)
+        # Invariant: with a file, _entries is what the file held when _file last read or wrote
+        # it (plus, for a key set here, the very objects given to set), less expired entries.
+        self._entries: dict[str, Entry] = {}
+        self._file = None if self.storage_path is None else StateFile(self.storage_path)
+        if self._file is not None:
+            self._apply(self._file.open())
 
     def set(
         self,
@@ -82,94 +97,94 @@ class StateManager:
             "expires_at": None if ttl is None else now + ttl,
             "metadata": dict(metadata or {}),
         }
-        with self._lock:
-            previous = self._entries.get(key)
+        # Encoded before any lock is taken: a value the file cannot keep changes nothing.
+        line = None if self.storage_path is None else set_line(key, entry, self.storage_path)
+        with self._changing() as file:
+            if file is not None and line is not None:
+                file.put(key, line, entry["expires_at"])
             self._entries[key] = entry
-            try:
-                self._save()
-            except TypeError:
-                if previous is None:
-                    del self._entries[key]
-                else:
-                    self._entries[key] = previous
-                raise TypeError(
-                    f"the value for key {key!r} cannot be stored in {self.storage_path}: it is "
-                    "not JSON-serialisable; store JSON types (dict, list, str, int, float, bool, "
-                    "None) or use an in-memory StateManager()"
-                ) from None
 
     def get(self, key: str, default: Any = None) -> Any:
         """The value under ``key``, or ``default`` if there is none or it expired."""
         with self._lock:
+            self._catch_up()
             entry = self._live(key)
             return default if entry is None else entry["value"]
 
     def get_entry(self, key: str) -> dict[str, Any] | None:
         """A copy of the whole entry (``value``, ``created_at``, ``expires_at``, ``metadata``)."""
         with self._lock:
+            self._catch_up()
             entry = self._live(key)
             return None if entry is None else dict(entry)
 
     def has(self, key: str) -> bool:
         """Whether ``key`` holds a value that has not expired."""
         with self._lock:
+            self._catch_up()
             return self._live(key) is not None
 
     def delete(self, key: str) -> bool:
         """Remove ``key``; returns whether it held a (non-expired) value."""
-        with self._lock:
+        with self._changing() as file:
             existed = self._live(key) is not None
             if existed:
+                if file is not None:
+                    file.delete(key)
                 del self._entries[key]
-                self._save()
             return existed
 
     def clear(self) -> None:
         """Remove every entry."""
-        with self._lock:
+        with self._changing() as file:
+            if file is not None:
+                file.clear()
             self._entries.clear()
-            self._save()
 
     def get_all(self) -> dict[str, Any]:
         """``{key: value}`` for every entry that has not expired."""
         with self._lock:
+            self._catch_up()
             now = time.time()
-            expired = [k for k, e in self._entries.items() if _expired(e, now)]
-            for k in expired:
+            for k in [k for k, e in self._entries.items() if _expired(e, now)]:
                 del self._entries[k]
-            if expired:
-                self._save()
             return {k: e["value"] for k, e in self._entries.items()}
 
     def __repr__(self) -> str:
         where = "memory" if self.storage_path is None else str(self.storage_path)
         return f"StateManager({where}, {len(self._entries)} entries)"
 
-    def _live(self, key: str) -> dict[str, Any] | None:
+    def _catch_up(self) -> None:
+        """Apply what other writers put in the file since we last looked (hold ``_lock``)."""
+        if self._file is not None:
+            self._apply(self._file.read())
+
+    @contextlib.contextmanager
+    def _changing(self) -> Iterator[StateFile | None]:
+        """Hold the lock (and the file's exclusive lock), with the file's changes applied."""
+        with self._lock:
+            if self._file is None:
+                yield None
+                return
+            with self._file.writing() as changes:
+                self._apply(changes)
+                yield self._file
+
+    def _apply(self, changes: Changes) -> None:
+        if changes.reset:
+            self._entries.clear()
+        for key, entry in changes.entries:
+            if entry is None:
+                self._entries.pop(key, None)
+            else:
+                self._entries[key] = entry
+
+    def _live(self, key: str) -> Entry | None:
         entry = self._entries.get(key)
         if entry is not None and _expired(entry, time.time()):
             del self._entries[key]
-            self._save()
             return None
         return entry
-
-    def _save(self) -> None:
-        path = self.storage_path
-        if path is None:
-            return
-        data = json.dumps({"version": _FORMAT_VERSION, "entries": self._entries})
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            raise
 
 
 def _expired(entry: Mapping[str, Any], now: float) -> bool:
@@ -181,21 +196,3 @@ def _check_ttl(ttl: object, field: str) -> float | None:
     if ttl is None:
         return None
     return check_seconds(ttl, field, positive=True, hint="or None: no expiry")
-
-
-def _load(path: Path) -> dict[str, dict[str, Any]]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise ValueError(f"{path} is not a flowkit state file (invalid JSON: {exc})") from None
-    if (
-        not isinstance(data, dict)
-        or data.get("version") != _FORMAT_VERSION
-        or not isinstance(data.get("entries"), dict)
-    ):
-        raise ValueError(
-            f"{path} is not a flowkit state file (expected a version {_FORMAT_VERSION} state); "
-            "point storage_path to another file or delete this one"
-        )
-    entries: dict[str, dict[str, Any]] = data["entries"]
-    return entries

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 import pytest
 
-from flowkit import DAG, Flow, StateManager, _state, task
+from flowkit import DAG, Flow, StateManager, _state, _state_file, task
 
 
 def test_set_get_has_delete_clear_in_memory() -> None:
@@ -48,7 +47,7 @@ def test_file_store_survives_a_new_manager(tmp_path: Path) -> None:
     assert reloaded.get_entry("k")["metadata"] == {"m": True}  # type: ignore[index]
 
 
-def test_a_crash_mid_write_leaves_the_previous_file_whole(
+def test_a_crash_mid_rewrite_leaves_the_previous_file_whole(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "state.json"
@@ -58,18 +57,18 @@ def test_a_crash_mid_write_leaves_the_previous_file_whole(
     def crash(src: str, dst: str) -> None:
         raise OSError("power cut")
 
-    monkeypatch.setattr(_state.os, "replace", crash)
+    monkeypatch.setattr(_state_file.os, "replace", crash)
     with pytest.raises(OSError, match="power cut"):
-        state.set("lost", "new")
+        state.clear()  # a clear rewrites the file
     monkeypatch.undo()
-    assert json.loads(path.read_text())["entries"].keys() == {"kept"}
+    assert state.get_all() == {"kept": "old"}  # a change that raised changed nothing
     assert StateManager(storage_path=path).get_all() == {"kept": "old"}
-    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]  # no temp file left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json", "state.json.lock"]
 
 
-def test_non_json_value_in_file_store_is_a_clear_error(tmp_path: Path) -> None:
+def test_a_value_the_file_cannot_keep_is_a_clear_error(tmp_path: Path) -> None:
     state = StateManager(storage_path=tmp_path / "s.json")
-    with pytest.raises(TypeError, match="not JSON-serialisable"):
+    with pytest.raises(TypeError, match=r"cannot store key 'bad' .*type object is not kept"):
         state.set("bad", object())
     assert not state.has("bad")
 
@@ -132,4 +131,4 @@ def test_leftover_temp_files_are_not_created_on_success(tmp_path: Path) -> None:
     state = StateManager(storage_path=tmp_path / "s.json")
     for i in range(3):
         state.set(str(i), i)
-    assert sorted(os.listdir(tmp_path)) == ["s.json"]
+    assert sorted(os.listdir(tmp_path)) == ["s.json", "s.json.lock"]
