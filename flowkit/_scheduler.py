@@ -424,7 +424,12 @@ class _Run:
                 )
                 if attempt.unusable is not None:
                     raise attempt.unusable  # the call ran: not retried, that would run it again
-            self._store(i, result)
+            if self.state is not None and self.state.storage_path is not None:
+                # A file store flushes to disk on each set: never on the event loop's thread.
+                # Not cancellable: a result that came back is stored even if the run is ending.
+                await anyio.to_thread.run_sync(self._store, i, result)
+            else:
+                self._store(i, result)
             if self.hook is not None:
                 await self.hook.emit(self.event(EventKind.ITEM_SUCCEEDED, t, value=result))
         except anyio.get_cancelled_exc_class():
