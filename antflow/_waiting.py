@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import anyio
 
-from ._future import AsyncFuture, _deadline
+from ._future import AsyncFuture, deadline
 
 __all__ = ["WaitStrategy", "as_completed", "wait"]
 
@@ -38,11 +38,11 @@ def as_completed(
     pending futures go on running).
     """
     unique = list(dict.fromkeys(futures))
-    return _as_completed(unique, _deadline(timeout))
+    return _as_completed(unique, deadline(timeout))
 
 
 async def _as_completed(
-    futures: list[AsyncFuture[T]], deadline: float | None
+    futures: list[AsyncFuture[T]], when: float | None
 ) -> AsyncIterator[AsyncFuture[T]]:
     ready: deque[AsyncFuture[T]] = deque(f for f in futures if f.done())
     pending = [f for f in futures if not f.done()]
@@ -59,10 +59,10 @@ async def _as_completed(
         for _ in range(len(futures)):
             if not ready:
                 wakeup = anyio.Event()
-                if deadline is None:
+                if when is None:
                     await wakeup.wait()
                 else:
-                    with anyio.fail_after(max(0.0, deadline - anyio.current_time())):
+                    with anyio.fail_after(max(0.0, when - anyio.current_time())):
                         await wakeup.wait()
                 wakeup = None
             yield ready.popleft()
@@ -82,7 +82,7 @@ async def wait(
     checkpoint, even when the condition already holds.
     """
     strategy = _strategy(return_when)
-    deadline = _deadline(timeout)
+    when = deadline(timeout)
     all_futures = set(futures)
     await anyio.lowlevel.checkpoint()
     pending = [f for f in all_futures if not f.done()]
@@ -109,7 +109,7 @@ async def wait(
         for future in pending:
             future.add_done_callback(on_done)
         try:
-            timeout_left = None if deadline is None else max(0.0, deadline - anyio.current_time())
+            timeout_left = None if when is None else max(0.0, when - anyio.current_time())
             with anyio.move_on_after(timeout_left):
                 await wakeup.wait()
         finally:
