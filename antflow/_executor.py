@@ -33,6 +33,7 @@ from ._future import (
     _FINISHED,
     _PENDING,
     _RUNNING,
+    CALLS_PER_CHECKPOINT,
     AsyncFuture,
     deadline,
 )
@@ -356,6 +357,10 @@ class AsyncExecutor:
     queued and running call is cancelled before the exception propagates, and no task is left
     behind. A call that raises never affects the others: its exception is kept in its future.
 
+    Workers yield to the event loop at least once every 64 calls
+    (:data:`~antflow._future.CALLS_PER_CHECKPOINT`), even when no call awaits anything, so
+    that other tasks keep running beside a flood of calls that complete at once.
+
     Manual use (no ``async with``) works too, on asyncio and on trio: the first ``submit`` (or
     ``map``) starts the workers in the background of the running event loop, and
     ``await executor.shutdown()`` stops them. Those workers have no owner in your code: if you
@@ -606,6 +611,7 @@ class AsyncExecutor:
 
         Futures already done come first. Duplicates are yielded once. The timeout counts from
         this call; once it has passed with futures pending, iteration raises ``TimeoutError``.
+        It checkpoints at least once every 64 futures, even when all of them are done already.
         """
         return _waiting.as_completed(futures, timeout)
 
@@ -710,7 +716,11 @@ class AsyncExecutor:
 
 
 class _Worker:
-    """One worker: takes futures off the executor's queue and runs them, one at a time."""
+    """One worker: takes futures off the executor's queue and runs them, one at a time.
+
+    It yields to the event loop at least once every :data:`CALLS_PER_CHECKPOINT` calls, even
+    when no call awaits anything.
+    """
 
     __slots__ = ("current", "executor")
 
@@ -724,6 +734,7 @@ class _Worker:
         executor = self.executor
         work = executor._work
         take_nowait = work.take_nowait
+        countdown = CALLS_PER_CHECKPOINT  # calls left before this worker must checkpoint
         try:
             while True:
                 # One cancel scope per run of calls, not per call (a scope costs more than a
@@ -731,6 +742,10 @@ class _Worker:
                 # call; the scope swallows that cancellation and a fresh scope takes over.
                 with anyio.CancelScope() as scope:
                     while True:
+                        countdown -= 1
+                        if not countdown:
+                            countdown = CALLS_PER_CHECKPOINT
+                            await anyio.lowlevel.checkpoint()
                         try:
                             future = take_nowait()
                         except IndexError:  # the queue is empty
@@ -738,6 +753,7 @@ class _Worker:
                             if next_future is None:
                                 return  # shut down and nothing left to run
                             future = next_future
+                            countdown = CALLS_PER_CHECKPOINT
                         if not future._start(scope):
                             continue  # cancelled while queued
                         self.current = future
