@@ -162,9 +162,9 @@ class _OrderedMap(Generic[R]):
         self._arguments: Iterator[tuple[Any, ...]] | None = arguments
         self._options = options
         self._timeout = timeout
-        # Invariant: written only by _fill (append), _next_batch (popleft), _cancel_outstanding.
+        # Invariant: written only by _fill (extend), _next_batch (popleft), _cancel_outstanding.
         self._window: deque[AsyncFuture[R]] = deque()
-        self._consumed = False
+        self._consumed = False  # Invariant: written only by _start.
         self._bar = bar
         self._hook = hook
         self._source = source  # the events' source: the bar's title
