@@ -8,8 +8,9 @@ from collections.abc import AsyncIterator, Iterable
 from typing import Any, TypeVar
 
 import anyio
+import anyio.lowlevel
 
-from ._future import AsyncFuture, _deadline
+from ._future import CALLS_PER_CHECKPOINT, AsyncFuture, deadline
 
 __all__ = ["WaitStrategy", "as_completed", "wait"]
 
@@ -35,14 +36,15 @@ def as_completed(
 
     Futures already done come first, in the order given. The timeout counts from this call;
     once it has passed with futures still pending, the iteration raises ``TimeoutError`` (the
-    pending futures go on running).
+    pending futures go on running). Handing out futures already done, it checkpoints at least
+    once every :data:`~antflow._future.CALLS_PER_CHECKPOINT` of them.
     """
     unique = list(dict.fromkeys(futures))
-    return _as_completed(unique, _deadline(timeout))
+    return _as_completed(unique, deadline(timeout))
 
 
 async def _as_completed(
-    futures: list[AsyncFuture[T]], deadline: float | None
+    futures: list[AsyncFuture[T]], when: float | None
 ) -> AsyncIterator[AsyncFuture[T]]:
     ready: deque[AsyncFuture[T]] = deque(f for f in futures if f.done())
     pending = [f for f in futures if not f.done()]
@@ -55,16 +57,23 @@ async def _as_completed(
 
     for future in pending:
         future.add_done_callback(on_done)
+    countdown = CALLS_PER_CHECKPOINT  # futures left to hand out before a checkpoint is due
     try:
         for _ in range(len(futures)):
             if not ready:
                 wakeup = anyio.Event()
-                if deadline is None:
+                if when is None:
                     await wakeup.wait()
                 else:
-                    with anyio.fail_after(max(0.0, deadline - anyio.current_time())):
+                    with anyio.fail_after(max(0.0, when - anyio.current_time())):
                         await wakeup.wait()
                 wakeup = None
+                countdown = CALLS_PER_CHECKPOINT
+            else:
+                countdown -= 1
+                if not countdown:
+                    countdown = CALLS_PER_CHECKPOINT
+                    await anyio.lowlevel.checkpoint()
             yield ready.popleft()
     finally:
         for future in pending:
@@ -82,7 +91,7 @@ async def wait(
     checkpoint, even when the condition already holds.
     """
     strategy = _strategy(return_when)
-    deadline = _deadline(timeout)
+    when = deadline(timeout)
     all_futures = set(futures)
     await anyio.lowlevel.checkpoint()
     pending = [f for f in all_futures if not f.done()]
@@ -109,7 +118,7 @@ async def wait(
         for future in pending:
             future.add_done_callback(on_done)
         try:
-            timeout_left = None if deadline is None else max(0.0, deadline - anyio.current_time())
+            timeout_left = None if when is None else max(0.0, when - anyio.current_time())
             with anyio.move_on_after(timeout_left):
                 await wakeup.wait()
         finally:

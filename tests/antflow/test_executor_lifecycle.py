@@ -189,6 +189,21 @@ async def test_an_executor_is_used_once() -> None:
             pass
 
 
+async def test_entering_an_executor_twice_at_once_is_refused() -> None:
+    async with AsyncExecutor() as executor:
+        with pytest.raises(RuntimeError, match="already open in another `async with`"):
+            async with executor:
+                pass
+
+
+async def test_repr_shows_the_lifecycle() -> None:
+    executor = AsyncExecutor(max_workers=2)
+    assert repr(executor) == "<AsyncExecutor max_workers=2 idle>"
+    async with executor:
+        assert repr(executor) == "<AsyncExecutor max_workers=2 structured>"
+    assert repr(executor) == "<AsyncExecutor max_workers=2 shut down>"
+
+
 def test_submit_outside_an_event_loop_is_a_clear_error() -> None:
     executor = AsyncExecutor()
     with pytest.raises(RuntimeError, match="inside a running asyncio or trio event loop"):

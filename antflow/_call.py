@@ -1,0 +1,96 @@
+"""One call submitted to an AsyncExecutor: its options, how it is awaited, and its argument checks.
+
+Both the future (which holds a call's options) and the executor (which checks and runs them)
+import this module; it imports neither, so the dependency arrows run one way:
+``_executor -> _waiting -> _future -> _call``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from ._retry import RetryPolicy
+from ._validation import check_int, is_int, is_number
+
+__all__ = ["SubmitOptions", "await_call", "check_fn", "explain_not_awaitable", "submit_options"]
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class SubmitOptions:
+    """What a call needs beyond ``fn(*args, **kwargs)``: retries and a shared limiter."""
+
+    policy: RetryPolicy
+    semaphore: Any  # any async context manager
+
+    async def run(
+        self, fn: Callable[..., Awaitable[Any]], args: tuple[Any, ...], kwargs: Any
+    ) -> Any:
+        """Await ``fn(*args, **kwargs)`` under the retry policy; each attempt holds the limiter."""
+        semaphore = self.semaphore
+
+        async def attempt() -> Any:
+            if semaphore is None:
+                return await await_call(fn, args, kwargs)
+            async with semaphore:
+                return await await_call(fn, args, kwargs)
+
+        return await self.policy.call(attempt)
+
+
+def submit_options(retries: int, retry_delay: float, semaphore: Any) -> SubmitOptions | None:
+    """Check the options of submit() and map(); None when there are none (the fast path)."""
+    # Called on every submit(): the predicates first, the full check only to raise its error.
+    if not (is_int(retries) and retries >= 0):
+        check_int(retries, "retries", minimum=0, hint="extra attempts")
+    # Not check_seconds: its "a finite number of seconds" would change the phrase users match.
+    if not (is_number(retry_delay) and retry_delay >= 0):
+        raise ValueError(f"retry_delay must be a number of seconds >= 0, got {retry_delay!r}")
+    if semaphore is not None and not (
+        hasattr(semaphore, "__aenter__") and hasattr(semaphore, "__aexit__")
+    ):
+        raise TypeError(
+            "semaphore must be an async context manager (such as anyio.Semaphore, "
+            f"anyio.CapacityLimiter or asyncio.Semaphore), got {semaphore!r}"
+        )
+    if retries == 0 and semaphore is None:
+        return None
+    return SubmitOptions(RetryPolicy(attempts=retries + 1, wait_initial=retry_delay), semaphore)
+
+
+def check_fn(fn: object, what: str) -> None:
+    """Raise TypeError unless ``fn`` (the first argument of ``what``) is callable."""
+    if not callable(fn):
+        raise TypeError(f"{what} needs a coroutine function as its first argument, got {fn!r}")
+
+
+async def await_call(fn: Callable[..., Awaitable[T]], args: tuple[Any, ...], kwargs: Any) -> T:
+    """``await fn(*args, **kwargs)``, explaining a result that is not awaitable."""
+    awaitable = fn(*args, **kwargs)
+    try:
+        return await awaitable
+    except TypeError as exc:
+        raise explain_not_awaitable(exc, fn, awaitable) from None
+
+
+def explain_not_awaitable(exc: Exception, fn: object, awaitable: object) -> Exception:
+    """Replace the bare "can't be used in 'await' expression" TypeError by one that says why.
+
+    ``awaitable`` is what ``fn`` returned (None if the call itself raised): any other exception,
+    or a TypeError raised while awaiting a real awaitable, is returned unchanged.
+    """
+    if awaitable is None or not isinstance(exc, TypeError) or _is_awaitable(awaitable):
+        return exc
+    name = getattr(fn, "__qualname__", None) or repr(fn)
+    return TypeError(
+        f"{name} returned {type(awaitable).__name__}, not an awaitable: "
+        "AsyncExecutor runs coroutine functions (`async def`); run blocking code with "
+        "`await anyio.to_thread.run_sync(...)` inside one"
+    )
+
+
+def _is_awaitable(obj: object) -> bool:
+    return hasattr(type(obj), "__await__")
