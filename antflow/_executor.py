@@ -28,11 +28,11 @@ from ._background import start_unowned
 from ._call import SubmitOptions, check_fn, explain_not_awaitable, submit_options
 from ._callbacks import CallbackErrors
 from ._display import DEFAULT_UPDATE_INTERVAL, DisplayDriver, choose_display
+from ._fairness import CHECKPOINT_EVERY
 from ._future import (
     _FINISHED,
     _PENDING,
     _RUNNING,
-    CALLS_PER_CHECKPOINT,
     AsyncFuture,
     deadline,
 )
@@ -360,7 +360,7 @@ class AsyncExecutor:
     behind. A call that raises never affects the others: its exception is kept in its future.
 
     Workers yield to the event loop at least once every 64 calls
-    (:data:`~antflow._future.CALLS_PER_CHECKPOINT`), even when no call awaits anything, so
+    (:data:`~antflow._fairness.CHECKPOINT_EVERY`), even when no call awaits anything, so
     that other tasks keep running beside a flood of calls that complete at once.
 
     Manual use (no ``async with``) works too, on asyncio and on trio: the first ``submit`` (or
@@ -720,7 +720,7 @@ class AsyncExecutor:
 class _Worker:
     """One worker: takes futures off the executor's queue and runs them, one at a time.
 
-    It yields to the event loop at least once every :data:`CALLS_PER_CHECKPOINT` calls, even
+    It yields to the event loop at least once every :data:`CHECKPOINT_EVERY` calls, even
     when no call awaits anything.
     """
 
@@ -736,7 +736,7 @@ class _Worker:
         executor = self.executor
         work = executor._work
         take_nowait = work.take_nowait
-        countdown = CALLS_PER_CHECKPOINT  # calls left before this worker must checkpoint
+        countdown = CHECKPOINT_EVERY  # calls left before this worker must checkpoint
         try:
             while True:
                 # One cancel scope per run of calls, not per call (a scope costs more than a
@@ -746,7 +746,7 @@ class _Worker:
                     while True:
                         countdown -= 1
                         if not countdown:
-                            countdown = CALLS_PER_CHECKPOINT
+                            countdown = CHECKPOINT_EVERY
                             await anyio.lowlevel.checkpoint()
                         try:
                             future = take_nowait()
@@ -755,7 +755,7 @@ class _Worker:
                             if next_future is None:
                                 return  # shut down and nothing left to run
                             future = next_future
-                            countdown = CALLS_PER_CHECKPOINT
+                            countdown = CHECKPOINT_EVERY
                         # The future's own transitions, not an inlined copy: inlining _start
                         # and _finish saved 2.6% of map()'s instructions per call (valgrind,
                         # benchmarks/executor_throughput.py workload), under the ~5% that would

@@ -15,20 +15,11 @@ from ._call import SubmitOptions
 from ._validation import is_number
 from .exceptions import FutureCancelledError
 
-__all__ = ["CALLS_PER_CHECKPOINT", "AsyncFuture", "FutureState", "deadline"]
+__all__ = ["AsyncFuture", "FutureState", "deadline"]
 
 T = TypeVar("T")
 
 logger = logging.getLogger("antflow")
-
-#: How many futures a loop of the executor handles between two checkpoints at most: a worker
-#: running calls that never await, a consumer of ``as_completed`` over futures already done. A
-#: long loop must yield (trio's rule), or every other task waits for it: without this, 200,000
-#: calls that never await kept the event loop to themselves for seconds. A checkpoint costs a
-#: turn of the event loop (5-10 us): every 64 calls, that is under 2% on the throughput
-#: benchmark (calls that await once), and about a quarter more time for calls that do nothing
-#: at all (0.4 us each), which then let other tasks in every ~25 us.
-CALLS_PER_CHECKPOINT = 64
 
 
 class FutureState(enum.Enum):

@@ -12,9 +12,10 @@ from anyio.abc import TaskStatus
 from anyio.streams.memory import MemoryObjectSendStream
 
 from ._callbacks import CallbackErrors
+from ._fairness import CHECKPOINT_EVERY
 from ._inbox import Envelope, Inbox
 from ._item_report import ItemReport
-from ._ledger import CHECKPOINT_EVERY, Ledger, split_item
+from ._ledger import Ledger, split_item
 from ._observe import Hook, Observer, hook_of
 from ._outlet import Delivery, NextStage, Outlet, StreamDelivery
 from ._records import PipelineResult
@@ -202,7 +203,7 @@ class RunState:
         self, items: Iterable[Any] | AsyncIterable[Any], entry: NextStage, priority: int
     ) -> None:
         """Feed ``items`` into ``entry``'s stage one by one, lazily, waiting while it is full
-        (checkpointing at least every :data:`~antflow._ledger.CHECKPOINT_EVERY` items)."""
+        (checkpointing at least every :data:`~antflow._fairness.CHECKPOINT_EVERY` items)."""
         admit, put_nowait = self.ledger.admit, entry.pass_on_nowait
         if self.tracker is not None:
             admit = self._admit_hashable

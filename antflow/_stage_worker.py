@@ -8,7 +8,7 @@ stage's :class:`~antflow._item_report.ItemReport` (what observers and callbacks 
 Fairness: taking an item that is already queued, and a task that returns without awaiting, are
 not checkpoints. So that a stage of such tasks never keeps the other tasks of the event loop
 waiting (trio's rule: a long-running loop must yield), a worker checkpoints after every
-:data:`~antflow._ledger.CHECKPOINT_EVERY` items it took without waiting.
+:data:`~antflow._fairness.CHECKPOINT_EVERY` items it took without waiting.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from typing import Any
 import anyio.lowlevel
 from anyio import EndOfStream, WouldBlock
 
+from ._fairness import CHECKPOINT_EVERY
 from ._inbox import Inbox
 from ._item_report import ItemFailed, ItemReport
-from ._ledger import CHECKPOINT_EVERY
 from ._observe import Event, EventKind, Hook, now
 from ._outlet import Outlet
 from ._stage_tasks import StageTasks

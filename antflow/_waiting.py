@@ -10,7 +10,8 @@ from typing import Any, TypeVar
 import anyio
 import anyio.lowlevel
 
-from ._future import CALLS_PER_CHECKPOINT, AsyncFuture, deadline
+from ._fairness import CHECKPOINT_EVERY
+from ._future import AsyncFuture, deadline
 
 __all__ = ["WaitStrategy", "as_completed", "wait"]
 
@@ -37,7 +38,7 @@ def as_completed(
     Futures already done come first, in the order given. The timeout counts from this call;
     once it has passed with futures still pending, the iteration raises ``TimeoutError`` (the
     pending futures go on running). Handing out futures already done, it checkpoints at least
-    once every :data:`~antflow._future.CALLS_PER_CHECKPOINT` of them.
+    once every :data:`~antflow._fairness.CHECKPOINT_EVERY` of them.
     """
     unique = list(dict.fromkeys(futures))
     return _as_completed(unique, deadline(timeout))
@@ -57,7 +58,7 @@ async def _as_completed(
 
     for future in pending:
         future.add_done_callback(on_done)
-    countdown = CALLS_PER_CHECKPOINT  # futures left to hand out before a checkpoint is due
+    countdown = CHECKPOINT_EVERY  # futures left to hand out before a checkpoint is due
     try:
         for _ in range(len(futures)):
             if not ready:
@@ -68,11 +69,11 @@ async def _as_completed(
                     with anyio.fail_after(max(0.0, when - anyio.current_time())):
                         await wakeup.wait()
                 wakeup = None
-                countdown = CALLS_PER_CHECKPOINT
+                countdown = CHECKPOINT_EVERY
             else:
                 countdown -= 1
                 if not countdown:
-                    countdown = CALLS_PER_CHECKPOINT
+                    countdown = CHECKPOINT_EVERY
                     await anyio.lowlevel.checkpoint()
             yield ready.popleft()
     finally:

@@ -14,7 +14,7 @@ import anyio
 import anyio.lowlevel
 
 from antflow import AsyncExecutor
-from antflow._future import CALLS_PER_CHECKPOINT
+from antflow._fairness import CHECKPOINT_EVERY
 
 CALLS = 200_000
 #: For map() (which with one worker already yields once per window of 3 calls, so it is ten
@@ -22,7 +22,7 @@ CALLS = 200_000
 #: first): fewer calls keep the tests fast, still a hundred times the bound.
 FEWER_CALLS = 20_000
 #: A few intervals: the worker's own, the consumer's, one of slack for the scheduler's order.
-BOUND = 3 * CALLS_PER_CHECKPOINT
+BOUND = 3 * CHECKPOINT_EVERY
 
 
 class Calls:

@@ -14,7 +14,7 @@ import anyio
 import anyio.lowlevel
 
 from antflow import Pipeline, Stage
-from antflow._ledger import CHECKPOINT_EVERY
+from antflow._fairness import CHECKPOINT_EVERY
 
 
 class _Ticker:
