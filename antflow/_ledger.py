@@ -68,14 +68,11 @@ class Ledger:
         self._sequence = sequence + 1
         self.fed += 1
         self.in_flight += 1
-        return self._envelope(raw, sequence, priority)
-
-    @staticmethod
-    def _envelope(raw: Any, sequence: int, priority: int) -> Envelope:
-        item_id, value = split_item(raw)
-        if item_id is _NO_ID:
-            return Envelope(sequence, raw, sequence, priority)
-        return Envelope(item_id, value, sequence, priority)
+        if type(raw) is dict:  # only a dict may carry an id: skip the call for anything else
+            item_id, value = split_item(raw)
+            if item_id is not _NO_ID:
+                return Envelope(item_id, value, sequence, priority)
+        return Envelope(sequence, raw, sequence, priority)
 
     def unadmit(self, envelope: Envelope) -> None:
         """Feeding ``envelope`` was cancelled before it entered a queue: it was never fed."""

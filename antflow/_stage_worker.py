@@ -112,7 +112,7 @@ class StageWorker:
         that ends one item also starts the next.
         """
         inbox, tasks, outlet, report = self.inbox, self.tasks, self.outlet, self.report
-        take_nowait = inbox.take_nowait
+        take_nowait, pass_on_nowait = inbox.take_nowait, outlet.pass_on_nowait
         fast, first_task, observed = tasks.fast, tasks.first_task, report.observed
         monotonic = time.monotonic
         now_ = monotonic()
@@ -169,7 +169,7 @@ class StageWorker:
             if observed:
                 await report.succeeded(envelope, self, value, skipped)
             envelope.value = value
-            if not outlet.pass_on_nowait(envelope):
+            if not pass_on_nowait(envelope):
                 await outlet.pass_on(envelope)
                 now_ = monotonic()
 
