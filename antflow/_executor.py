@@ -36,6 +36,7 @@ from ._future import (
     AsyncFuture,
     deadline,
 )
+from ._interrupts import bare_interrupts
 from ._observe import Event, EventKind, Hook, hook_of, now
 from ._records import ErrorSummary
 from ._tally import Tally
@@ -222,16 +223,18 @@ class _OrderedMap(Generic[R]):
         await driver.start(self._executor, bar.total)
         try:
             stopped = anyio.Event()
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(driver.follow, stopped, name="antflow map progress")
-                try:
-                    while (batch := await self._next_batch(deadline)) is not None:
-                        results.extend(batch)
-                except Exception as exc:
-                    error = exc
-                    await self._report_failed(exc)
-                finally:
-                    stopped.set()
+            # bare_interrupts: Ctrl-C on trio arrives inside this task group, wrapped.
+            with bare_interrupts():
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(driver.follow, stopped, name="antflow map progress")
+                    try:
+                        while (batch := await self._next_batch(deadline)) is not None:
+                            results.extend(batch)
+                    except Exception as exc:
+                        error = exc
+                        await self._report_failed(exc)
+                    finally:
+                        stopped.set()
         finally:
             self._cancel_outstanding()
             await driver.finish([], ErrorSummary(total_failed=bar.tally.failed))
@@ -268,7 +271,7 @@ class _OrderedMap(Generic[R]):
             # one checkpoint, which costs much less than parking on an event.
             await anyio.lowlevel.checkpoint()
         if head._state is _PENDING or head._state is _RUNNING:
-            await head._wait(deadline)
+            await head._wait(deadline, self._timed_out)
         batch: list[R] = []
         while window:
             future = window[0]
@@ -283,6 +286,13 @@ class _OrderedMap(Generic[R]):
         if self._hook is not None:
             await self._report_succeeded(batch)
         return batch
+
+    def _timed_out(self) -> str:
+        name = getattr(self._fn, "__name__", "fn")
+        return (
+            f"map({name}): a result was not ready within timeout={self._timeout} s (counted "
+            "from the start of the iteration); this map's outstanding calls are cancelled"
+        )
 
     def _fill(self) -> int:
         """Submit calls until the window is full or the inputs are exhausted; return how many."""
@@ -436,15 +446,17 @@ class AsyncExecutor:
         try:
             if exc_type is None:
                 self._begin_shutdown(cancel_futures=False)
-                return await task_group.__aexit__(None, None, None)
+                with bare_interrupts():  # a call's KeyboardInterrupt/SystemExit comes out bare
+                    return await task_group.__aexit__(None, None, None)
             # The body raised (or was cancelled): stop every call, then let the body's own
             # exception propagate unchanged. Handing it to the task group instead would wrap it
             # in an ExceptionGroup; the workers themselves never raise (calls' exceptions go to
             # their futures), except for a BaseException such as KeyboardInterrupt from a call,
-            # which the task group then raises with the body's exception as its context.
+            # which then comes out (bare) with the body's exception as its context.
             self._begin_shutdown(cancel_futures=True)
             task_group.cancel_scope.cancel()
-            await task_group.__aexit__(None, None, None)
+            with bare_interrupts():
+                await task_group.__aexit__(None, None, None)
             return None
         finally:
             # If waiting for the workers was cancelled, calls still queued never ran: cancel
@@ -640,6 +652,10 @@ class AsyncExecutor:
                 "submit before leaving `async with` or calling shutdown(), or use a new executor"
             )
         if self._lifecycle is _NOT_STARTED:
+            # The events exist before the serving task runs, so that a shutdown(wait=True)
+            # right after this first submit waits for the calls instead of returning at once.
+            self._closed = anyio.Event()
+            self._all_exited = anyio.Event()
             start_unowned(self._serve_in_background, what=f"AsyncExecutor.{what}")
             self._begin(_BACKGROUND)
 
@@ -671,14 +687,15 @@ class AsyncExecutor:
 
     def _start_serving(self, task_group: TaskGroup) -> None:
         self._task_group = task_group
-        self._closed = anyio.Event()
-        self._all_exited = anyio.Event()
-        if self._lifecycle is _SHUT_DOWN:
+        if self._closed is None or self._all_exited is None:  # async with: made here
+            self._closed = anyio.Event()
+            self._all_exited = anyio.Event()
+        for _ in range(min(len(self._work), self._max_workers)):
+            self._start_worker(task_group)
+        if self._lifecycle is _SHUT_DOWN:  # shut down before serving began: run what is queued
             self._closed.set()
             if not self._workers:
                 self._all_exited.set()
-        for _ in range(min(len(self._work), self._max_workers)):
-            self._start_worker(task_group)
 
     async def _serve_in_background(self) -> None:
         try:
@@ -713,7 +730,9 @@ class AsyncExecutor:
             self._work.close()
             if self._closed is not None:
                 self._closed.set()
-            if not self._workers and self._all_exited is not None:
+            # Before the serving task has begun (task_group None), queued calls are still to
+            # run: _start_serving sets _all_exited once they have.
+            if not self._workers and self._all_exited is not None and self._task_group is not None:
                 self._all_exited.set()
 
 

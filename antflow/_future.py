@@ -15,7 +15,7 @@ from ._call import SubmitOptions
 from ._validation import is_number
 from .exceptions import FutureCancelledError
 
-__all__ = ["AsyncFuture", "FutureState", "deadline"]
+__all__ = ["AsyncFuture", "FutureState", "deadline", "wait_for"]
 
 T = TypeVar("T")
 
@@ -144,7 +144,13 @@ class AsyncFuture(Generic[T]):
         if self.done():
             await anyio.lowlevel.checkpoint()
         else:
-            await self._wait(when)
+            await self._wait(
+                when,
+                lambda: (
+                    f"{self!r} was not done within {timeout} s; the call goes on "
+                    "(cancel() stops it)"
+                ),
+            )
         return self._outcome()
 
     # -- control ---------------------------------------------------------------------------
@@ -241,18 +247,15 @@ class AsyncFuture(Generic[T]):
             raise self._exception
         return self._result  # type: ignore[return-value]
 
-    async def _wait(self, deadline: float | None) -> None:
-        """Wait until done; raise TimeoutError once ``deadline`` (anyio clock) has passed."""
+    async def _wait(self, deadline: float | None, timed_out: Callable[[], str]) -> None:
+        """Wait until done; past ``deadline`` (anyio clock), raise ``TimeoutError(timed_out())``
+        (see :func:`wait_for`)."""
         event = anyio.Event()
         if self._waiters is None:
             self._waiters = []
         self._waiters.append(event)
         try:
-            if deadline is None:
-                await event.wait()
-            else:
-                with anyio.fail_after(max(0.0, deadline - anyio.current_time())):
-                    await event.wait()
+            await wait_for(event, deadline, timed_out)
         finally:
             if not event.is_set() and self._waiters is not None:
                 self._waiters.remove(event)
@@ -280,10 +283,43 @@ def _run_callback(fn: Callable[[AsyncFuture[Any]], object], future: AsyncFuture[
 def deadline(timeout: float | None) -> float | None:
     """Turn a relative timeout into an absolute deadline on anyio's clock.
 
-    ``math.inf`` waits forever. A negative timeout is not rejected (yet): it times out at once.
+    ``0`` means "only what is already done"; ``math.inf`` waits forever, like ``None``.
+
+    Raises:
+        TypeError: ``timeout`` is not a number (``bool`` included) or None.
+        ValueError: ``timeout`` is negative or NaN.
     """
     if timeout is None:
         return None
     if not (is_number(timeout) or (isinstance(timeout, float) and math.isinf(timeout))):
+        if isinstance(timeout, float):  # NaN
+            raise ValueError(f"timeout must be a number of seconds >= 0 or None, got {timeout!r}")
         raise TypeError(f"timeout must be a number of seconds or None, got {timeout!r}")
+    if timeout < 0:
+        raise ValueError(
+            f"timeout must be a number of seconds >= 0 or None, got {timeout!r} "
+            "(0 takes only what is already done; None waits as long as it takes)"
+        )
     return anyio.current_time() + timeout
+
+
+async def wait_for(event: anyio.Event, when: float | None, timed_out: Callable[[], str]) -> None:
+    """Wait until ``event`` is set; past ``when`` (anyio clock), raise ``TimeoutError``.
+
+    The deadline is looked at before waiting: once it has passed, nothing more is waited for,
+    on every backend alike (a race between the deadline and a call finishing in the same turn
+    of the event loop would otherwise go one way on asyncio and the other on trio). It is a
+    checkpoint either way. The error's message is ``timed_out()``.
+    """
+    if when is None:
+        await event.wait()
+        return
+    left = when - anyio.current_time()
+    if left <= 0 and not event.is_set():
+        await anyio.lowlevel.checkpoint()
+        raise TimeoutError(timed_out())
+    try:
+        with anyio.fail_after(left):
+            await event.wait()
+    except TimeoutError:
+        raise TimeoutError(timed_out()) from None

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 
 if sys.version_info >= (3, 11):
     from builtins import BaseExceptionGroup
 else:  # pragma: no cover - the backport anyio depends on there
     from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found, unused-ignore]
 
-__all__ = ["BaseExceptionGroup", "lone_interrupt"]
+__all__ = ["BaseExceptionGroup", "bare_interrupts", "lone_interrupt"]
 
 
 def lone_interrupt(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
@@ -31,3 +33,21 @@ def lone_interrupt(group: BaseExceptionGroup[BaseException]) -> BaseException | 
     if len(leaves) == 1 and isinstance(leaves[0], (KeyboardInterrupt, SystemExit)):
         return leaves[0]
     return None
+
+
+@contextlib.contextmanager
+def bare_interrupts() -> Iterator[None]:
+    """Let a lone ``KeyboardInterrupt`` or ``SystemExit`` out of the task groups inside bare.
+
+    anyio's task groups wrap what crosses them in an exception group, and Ctrl-C on trio arrives
+    inside the innermost one; ``except KeyboardInterrupt`` would miss it. Every task group a
+    caller of ours waits on (a pipeline run, an executor map with a progress bar, a flowkit run)
+    is entered under this.
+    """
+    try:
+        yield
+    except BaseExceptionGroup as group:
+        interrupt = lone_interrupt(group)
+        if interrupt is None:
+            raise
+        raise interrupt from None

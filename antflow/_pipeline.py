@@ -14,7 +14,7 @@ from anyio.abc import TaskGroup
 
 from ._background import start_unowned
 from ._display import DEFAULT_UPDATE_INTERVAL, DashboardProtocol, DisplayDriver, choose_display
-from ._interrupts import BaseExceptionGroup, lone_interrupt
+from ._interrupts import bare_interrupts
 from ._records import ErrorSummary, PipelineResult
 from ._result_stream import ResultStream, StreamRun
 from ._run import DEFAULT_PRIORITY, RunState
@@ -305,7 +305,7 @@ class Pipeline:
         try:
             if driver is not None:
                 await driver.start(self, _length(items))
-            try:
+            with bare_interrupts():  # Ctrl-C comes out as it went in
                 async with anyio.create_task_group() as tg:
                     await tg.start(state.serve)
                     if driver is not None:
@@ -317,11 +317,6 @@ class Pipeline:
                     except Exception as exc:
                         error = exc
                         state.cancel()
-            except BaseExceptionGroup as group:
-                interrupt = lone_interrupt(group)
-                if interrupt is None:
-                    raise
-                raise interrupt from None  # Ctrl-C comes out as it went in
         finally:
             self._lifecycle = PipelineState.IDLE
             state.results.sort(key=_BY_SEQUENCE)

@@ -11,7 +11,7 @@ import anyio
 import anyio.lowlevel
 
 from ._fairness import CHECKPOINT_EVERY
-from ._future import AsyncFuture, deadline
+from ._future import AsyncFuture, deadline, wait_for
 
 __all__ = ["WaitStrategy", "as_completed", "wait"]
 
@@ -41,11 +41,19 @@ def as_completed(
     once every :data:`~antflow._fairness.CHECKPOINT_EVERY` of them.
     """
     unique = list(dict.fromkeys(futures))
-    return _as_completed(unique, deadline(timeout))
+    return _as_completed(unique, deadline(timeout), timeout)
+
+
+def _still_pending(futures: list[AsyncFuture[Any]], timeout: float | None) -> str:
+    pending = sum(1 for f in futures if not f.done())
+    return (
+        f"as_completed: {pending} of {len(futures)} futures still pending after "
+        f"timeout={timeout} s (they go on running)"
+    )
 
 
 async def _as_completed(
-    futures: list[AsyncFuture[T]], when: float | None
+    futures: list[AsyncFuture[T]], when: float | None, timeout: float | None
 ) -> AsyncIterator[AsyncFuture[T]]:
     ready: deque[AsyncFuture[T]] = deque(f for f in futures if f.done())
     pending = [f for f in futures if not f.done()]
@@ -63,11 +71,7 @@ async def _as_completed(
         for _ in range(len(futures)):
             if not ready:
                 wakeup = anyio.Event()
-                if when is None:
-                    await wakeup.wait()
-                else:
-                    with anyio.fail_after(max(0.0, when - anyio.current_time())):
-                        await wakeup.wait()
+                await wait_for(wakeup, when, lambda: _still_pending(futures, timeout))
                 wakeup = None
                 countdown = CHECKPOINT_EVERY
             else:

@@ -14,10 +14,11 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from antflow._display import DEFAULT_UPDATE_INTERVAL, DisplayDriver, choose_display
+from antflow._interrupts import bare_interrupts
 from antflow._observe import Event, EventKind
 from antflow._tally import Tally
 
-from ._scheduler import RunResult, bare_interrupts, run_plan
+from ._scheduler import RunResult, run_plan
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -44,14 +44,13 @@ as an attempt of a retried task, or in a process.
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import operator
 import os
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from types import CoroutineType
 from typing import Any
 
@@ -61,7 +60,7 @@ import anyio.to_thread
 
 from antflow import AsyncExecutor, FailedItem
 from antflow._callbacks import CallbackErrors
-from antflow._interrupts import BaseExceptionGroup, lone_interrupt
+from antflow._interrupts import bare_interrupts
 from antflow._observe import Event, EventKind, Hook, Observer, hook_of
 from antflow._validation import check_int
 
@@ -71,7 +70,7 @@ from ._process_pool import ProcessPool, pickle_arguments
 from ._state import StateManager
 from ._task import Task, returned_coroutine
 
-__all__ = ["RunResult", "bare_interrupts", "default_max_workers", "run_plan"]
+__all__ = ["RunResult", "default_max_workers", "run_plan"]
 
 EXECUTORS = ("thread", "process")
 
@@ -133,23 +132,6 @@ async def run_plan(
     workers = max_workers if max_workers is not None else default_max_workers(executor)
     hook = hook_of(observers, CallbackErrors())
     return await _Run(plan, executor, workers, state, hook).main()
-
-
-@contextlib.contextmanager
-def bare_interrupts() -> Iterator[None]:
-    """Let a lone ``KeyboardInterrupt`` or ``SystemExit`` out of the task groups inside bare.
-
-    anyio's task groups wrap what crosses them in an exception group, and Ctrl-C on trio arrives
-    inside the innermost one; ``except KeyboardInterrupt`` would miss it. Every flowkit task
-    group a run's caller is waiting on is entered under this.
-    """
-    try:
-        yield
-    except BaseExceptionGroup as group:
-        interrupt = lone_interrupt(group)
-        if interrupt is None:
-            raise
-        raise interrupt from None
 
 
 class _Job(enum.Enum):

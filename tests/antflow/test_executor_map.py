@@ -157,9 +157,20 @@ async def test_map_timeout_raises_timeout_error_and_cancels_outstanding_calls() 
         raise AssertionError("unreachable")
 
     async with AsyncExecutor(max_workers=2) as executor:
-        with pytest.raises(TimeoutError):
+        with pytest.raises(TimeoutError, match=r"map\(never\): a result was not ready within"):
             await executor.map(never, range(5), timeout=0.01)
     # Leaving the block did not hang: the timed-out calls were cancelled.
+
+
+async def test_map_timeout_zero_takes_only_what_is_done_on_every_backend() -> None:
+    # A call that returns without awaiting is not done before the map first looks: with
+    # timeout=0 that is a timeout, on asyncio as on trio (it used to depend on the backend).
+    async def at_once(x: int) -> int:
+        return x
+
+    async with AsyncExecutor(max_workers=4) as executor:
+        with pytest.raises(TimeoutError, match="timeout=0"):
+            await executor.map(at_once, range(10), timeout=0)
 
 
 async def test_map_retries_each_call(no_retry_waits: None) -> None:
@@ -202,3 +213,5 @@ async def test_map_rejects_bad_arguments_at_the_call() -> None:
             executor.map_iter(double, [1], retries=-1)
         with pytest.raises(TypeError, match="timeout"):
             executor.map(double, [1], timeout="soon")  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match=r"timeout must be a number of seconds >= 0"):
+            executor.map(double, [1], timeout=-1)

@@ -79,7 +79,7 @@ async def test_result_timeout_raises_builtin_timeout_error_and_the_call_goes_on(
     release = anyio.Event()
     async with AsyncExecutor() as executor:
         future = executor.submit(wait_for, release)
-        with pytest.raises(TimeoutError):
+        with pytest.raises(TimeoutError, match=r"was not done within 0.01 s; the call goes on"):
             await future.result(timeout=0.01)
         assert not future.done()
         release.set()
@@ -93,6 +93,18 @@ async def test_the_seeds_asyncio_timeout_error_catches_it_too() -> None:
         with pytest.raises(asyncio.TimeoutError):
             await future.result(timeout=0)
         future.cancel()
+
+
+async def test_a_negative_timeout_is_refused_before_waiting() -> None:
+    async with AsyncExecutor() as executor:
+        future = executor.submit(double, 2)
+        with pytest.raises(ValueError, match=r"timeout must be .* >= 0 or None, got -0.5"):
+            await future.result(timeout=-0.5)
+        with pytest.raises(ValueError, match="timeout"):
+            executor.as_completed([future], timeout=-1)
+        with pytest.raises(ValueError, match="timeout"):
+            await executor.wait([future], timeout=float("nan"))
+        assert await future.result() == 4
 
 
 async def test_cancel_a_queued_future() -> None:

@@ -40,7 +40,7 @@ async def test_as_completed_yields_done_futures_first_and_duplicates_once() -> N
 async def test_as_completed_timeout_raises_timeout_error() -> None:
     async with AsyncExecutor() as executor:
         future = executor.submit(wait_for, anyio.Event())
-        with pytest.raises(TimeoutError):
+        with pytest.raises(TimeoutError, match=r"1 of 1 futures still pending after timeout=0\.01"):
             async for _ in executor.as_completed([future], timeout=0.01):
                 pass
         future.cancel()
