@@ -412,6 +412,24 @@ def check_ended(outcome: Outcome) -> None:
     assert harness.bad_metadata == []
 
 
+def check_worker_metrics(pipeline: Pipeline, expected: dict[int, Expected]) -> None:
+    """Each stage's workers completed and failed as many items as the model says."""
+    passed: Counter[str] = Counter()
+    failed: Counter[str] = Counter()
+    for model in expected.values():
+        for stage, status, _ in model.statuses:
+            if status == "completed":
+                passed[stage] += 1
+            elif status == "failed":
+                failed[stage] += 1
+    done: Counter[str] = Counter()
+    lost: Counter[str] = Counter()
+    for metrics in pipeline.get_worker_metrics().values():
+        done[metrics.stage] += metrics.items_processed
+        lost[metrics.stage] += metrics.items_failed
+    assert (done, lost) == (passed, failed)
+
+
 def check_workers_stopped(pipeline: Pipeline) -> None:
     assert not pipeline.is_running
     states = pipeline.get_worker_states()
@@ -447,6 +465,8 @@ def check_complete(outcome: Outcome, log: ErrorLog) -> None:
     ) == (len(expected), len(outcome.results), len(outcome.failure_ids), 0, log.count)
     assert log.count == stage_errors + tracker_errors
     assert outcome.summary.callback_errors == log.count
+    assert set(stats.queue_sizes.values()) <= {0}
+    check_worker_metrics(pipeline, expected)
     sequences = [r.sequence for r in outcome.results]
     if scenario.mode != "stream":
         assert sequences == sorted(sequences)  # input (feed) order
@@ -592,7 +612,7 @@ def tell(outcome: Outcome) -> None:
 # -- the properties ----------------------------------------------------------------------------
 
 
-@property_settings(120)
+@property_settings(150)
 @given(scenario=scenarios())
 async def test_every_item_ends_exactly_once_as_the_model_says(scenario: Scenario) -> None:
     harness = Harness(scenario)
@@ -604,7 +624,7 @@ async def test_every_item_ends_exactly_once_as_the_model_says(scenario: Scenario
         check_complete(outcome, log)
 
 
-@property_settings(120)
+@property_settings(200)
 @given(
     scenario=scenarios(),
     cancel=st.one_of(
@@ -636,7 +656,7 @@ def _share(outcome: Outcome) -> str:
     return "all" if ended == len(outcome.expected) else "some"
 
 
-@property_settings(40)
+@property_settings(50)
 @given(
     stages=st.integers(1, 3),
     gated=st.integers(0, 2),
