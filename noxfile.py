@@ -1,11 +1,12 @@
 """Test, lint, typecheck and docs sessions; ``bench`` on demand.
 
 ``nox`` with no arguments runs every session but ``bench`` (``nox -s bench``, or
-``nox -s bench -- --quick`` for a smoke run of a minute or two) and ``bench_published`` (the
-published antflow 0.10.0 on the pipeline workload, for scale). The test session runs once per
-backend: every async test of the suite runs on that backend through anyio's pytest plugin (the
-backend is chosen by the ``ANTFLOW_TEST_BACKEND`` variable, read by ``tests/conftest.py``). A
-plain ``pytest`` run, outside nox, runs every async test on asyncio and on trio.
+``nox -s bench -- --quick`` for a smoke run of a minute or two), ``bench_published`` (the
+published antflow 0.10.0 on the pipeline workload, for scale) and ``soak`` (the property tests
+with 10,000 examples each, per backend: ``nox -s soak``). The test session runs once per backend:
+every async test of the suite runs on that backend through anyio's pytest plugin (the backend is
+chosen by the ``ANTFLOW_TEST_BACKEND`` variable, read by ``tests/conftest.py``). A plain
+``pytest`` run, outside nox, runs every async test on asyncio and on trio.
 """
 
 from __future__ import annotations
@@ -26,6 +27,22 @@ def tests(session: nox.Session, backend: str) -> None:
     extras = "test,uvloop" if backend == "uvloop" else "test"
     session.install("-e", f".[{extras}]")
     session.run("pytest", *session.posargs, env={"ANTFLOW_TEST_BACKEND": backend})
+
+
+@nox.session
+@nox.parametrize("backend", ["asyncio", "trio"])
+def soak(session: nox.Session, backend: str) -> None:
+    """Run the property tests with the ``soak`` hypothesis profile (10,000 examples each)."""
+    session.install("-e", ".[test]")
+    session.run(
+        "pytest",
+        "tests/antflow/test_pipeline_property.py",
+        "-p",
+        "no:cacheprovider",
+        "--hypothesis-show-statistics",
+        *session.posargs,
+        env={"ANTFLOW_TEST_BACKEND": backend, "ANTFLOW_HYPOTHESIS_PROFILE": "soak"},
+    )
 
 
 @nox.session
