@@ -251,6 +251,8 @@ class Submitted:
 
 
 class Schedule:
+    """The driver's side: runs each operation and checks it against the model as it goes."""
+
     def __init__(self, executor: AsyncExecutor, probe: Probe, manual: bool) -> None:
         self.executor = executor
         self.probe = probe
@@ -383,7 +385,8 @@ class Schedule:
         for _ in range(op.after):
             await anyio.lowlevel.checkpoint()
         was_done = entry.future.done()
-        event(f"cancel(): {'done' if was_done else entry.future._state.value}")
+        state = "done" if was_done else "running" if entry.future.running() else "pending"
+        event(f"cancel(): {state}")
         assert entry.future.cancel() is (not was_done)
         if not was_done:
             entry.cancelled = True
