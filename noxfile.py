@@ -37,6 +37,8 @@ def soak(session: nox.Session, backend: str) -> None:
     session.run(
         "pytest",
         "tests/antflow/test_pipeline_property.py",
+        "tests/antflow/test_executor_property.py",
+        "tests/flowkit/test_dag_property.py",
         "-p",
         "no:cacheprovider",
         "--hypothesis-show-statistics",

@@ -305,13 +305,6 @@ class Schedule:
         entry = Submitted(future, record)
         future.add_done_callback(entry.on_done)
         self.submitted.append(entry)
-        if self.manual and len(self.submitted) == 1:
-            # Steered away from a known bug: a shutdown(wait=True) before the background workers
-            # of manual use have started returns at once, leaving this call to run after it
-            # (test_manual_shutdown_right_after_the_first_submit_waits_for_the_call). Let them
-            # start: they take this first call as soon as they serve.
-            while not (future.running() or future.done()):
-                await anyio.lowlevel.checkpoint()
 
     async def do_map(self, op: Map) -> None:
         index = self.maps
@@ -542,26 +535,3 @@ async def test_a_random_schedule_ends_as_the_model_says(
             assert await future.result() == entry.record.value()
     if use == "manual":
         assert len(anyio.get_running_tasks()) == tasks_before
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="manual use: shutdown(wait=True) right after the first submit() returns before the "
-    "background workers have started, with the call still pending; it runs after shutdown returned",
-)
-async def test_manual_shutdown_right_after_the_first_submit_waits_for_the_call() -> None:
-    ran: list[int] = []
-
-    async def call() -> int:
-        ran.append(1)
-        return 1
-
-    executor = AsyncExecutor(max_workers=1)
-    future = executor.submit(call)
-    try:
-        await executor.shutdown()  # wait=True: "waits until every worker has exited"
-        assert future.done()
-        assert ran == [1]
-    finally:
-        for _ in range(5):  # let the late background task run and end inside this test
-            await anyio.lowlevel.checkpoint()
