@@ -30,6 +30,8 @@ from hypothesis import strategies as st
 from flowkit import DAG, RunResult, StateManager, Task, task
 from tests._flowkit_isolation import isolated_flowkit
 
+from ._same import same
+
 pytestmark = pytest.mark.usefixtures("no_retry_waits")
 
 SHAPES = ["int", "str", "tuple", "int-keyed dict", "list", "none"]
@@ -104,18 +106,6 @@ def value_of(i: int, shape: str, args: tuple[Any, ...]) -> Any:
     if shape == "list":
         return [i, {"k": digest}, []]
     return None
-
-
-def same(a: Any, b: Any) -> bool:
-    """``a == b`` with the same type at every level (dict keys included)."""
-    if type(a) is not type(b) or a != b:
-        return False
-    if isinstance(a, (list, tuple)):
-        return all(same(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, dict):
-        twins = {k: next(k2 for k2 in b if k2 == k) for k in a}
-        return all(same(k, twins[k]) and same(v, b[k]) for k, v in a.items())
-    return True
 
 
 @dataclass
