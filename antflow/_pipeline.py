@@ -22,7 +22,7 @@ from ._stage import Stage, TaskFunc, task_name
 from ._stats import DashboardSnapshot, PipelineStats, WorkerMetrics, WorkerState
 from ._tracker import StatusTracker
 from ._validation import check_int, is_int
-from .exceptions import PipelineError
+from .exceptions import PipelineError, StageValidationError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -66,14 +66,17 @@ class Pipeline:
 
     Args:
         stages: The stages, in order (unique names).
-        collect_results: Keep the results of ``start()``/``feed()``/``join()`` runs in
-            :attr:`results`. ``run()`` always returns its results; ``stream()`` never keeps them.
+        collect_results: Keep results: ``run()`` returns them and ``start()``/``feed()``/
+            ``join()`` runs keep them in :attr:`results`. With ``False`` (for pipelines run for
+            their side effects) ``run()`` returns ``[]``, as in antflow 0.10, and no result is
+            held in memory. ``stream()`` yields results either way and never keeps them.
         status_tracker: Receives every status change and task event.
 
     Raises:
-        PipelineError: ``stages`` is empty, holds something that is not a Stage, or repeats a
-            stage name.
-        StageValidationError: a stage's configuration is invalid.
+        PipelineError: ``stages`` is empty, holds something that is not a Stage, or its first
+            stage is a pull stage.
+        StageValidationError: a stage's configuration is invalid, or two stages share a name
+            (a subclass of PipelineError).
     """
 
     def __init__(
@@ -95,10 +98,15 @@ class Pipeline:
                 raise PipelineError(f"stages[{position}] is not a Stage: {stage!r}")
             stage.validate()
             if stage.name in names:
-                raise PipelineError(
+                raise StageValidationError(
                     f"two stages are named {stage.name!r}; stage names must be unique"
                 )
             names.add(stage.name)
+        if stages[0].pull:
+            raise PipelineError(
+                f"the first stage ({stages[0].name!r}) cannot be a pull stage: items are fed "
+                "into it; set pull=False on it"
+            )
         if status_tracker is not None and not isinstance(status_tracker, StatusTracker):
             raise TypeError(
                 f"status_tracker must be a StatusTracker or None, got {status_tracker!r}"
@@ -299,7 +307,9 @@ class Pipeline:
             title=self._title(),
         )
         self._begin("run()")
-        state = self._state = RunState(self.stages, self.status_tracker, collect=True)
+        state = self._state = RunState(
+            self.stages, self.status_tracker, collect=self.collect_results
+        )
         driver = self._driver(display, dashboard_update_interval, state)
         error: Exception | None = None
         try:

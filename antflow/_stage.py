@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ._validation import check_bool, check_callable, check_int, check_seconds
+from ._validation import check_bool, check_callable, check_int, check_number, check_seconds
 from .exceptions import StageValidationError
 
 __all__ = ["DEFAULT_QUEUE_CAPACITY_MIN", "Stage", "TaskFunc"]
@@ -54,10 +54,21 @@ class Stage:
             (every attempt used). ``metadata`` holds ``stage``, ``worker``, ``worker_id``, and on
             failure ``task`` and ``attempts``. Callbacks may be sync or async; an exception they
             raise is logged on the ``"antflow"`` logger and counted, and the item's outcome stands.
+        on_skip: ``on_skip(item_id, value, metadata)`` when ``skip_if`` made the item pass the
+            stage unchanged (its status is then ``"skipped"``).
         skip_if: ``skip_if(value) -> bool``: when true the item passes this stage unchanged.
             If it raises, the item fails the stage with that exception.
-        queue_capacity: Items that may wait in the stage's queue (at least 1). ``None`` means
-            ``max(64, 4 * workers)``. A full queue makes whatever feeds the stage wait.
+        queue_capacity: Items that may wait in the stage's queue. ``None`` means
+            ``max(64, 4 * workers)``; ``0`` means no limit (as in antflow 0.10, whose queues
+            took ``maxsize=0`` as unbounded). A full queue makes whatever feeds the stage wait.
+        pull: Hand items to this stage only when one of its workers is free to take one: no
+            queue, the stage before waits (a rendezvous). Not for the first stage, and not with
+            ``retry="per_stage"``.
+        call_concurrency: At most this many calls at once inside
+            ``async with antflow.concurrency_limit():`` across the stage's workers.
+        call_rate: At most this many entries per ``call_rate_period`` seconds into
+            ``async with antflow.rate_limit():`` across the stage's workers.
+        call_rate_period: The period, in seconds, ``call_rate`` counts over (default 60).
 
     Raises:
         StageValidationError: at construction, naming the invalid field and the fix.
@@ -74,8 +85,13 @@ class Stage:
     task_concurrency_limits: dict[str, int] = field(default_factory=dict)
     on_success: Optional[Callable[[Any, Any, dict[str, Any]], Any]] = None  # noqa: UP045
     on_failure: Optional[Callable[[Any, Exception, dict[str, Any]], Any]] = None  # noqa: UP045
+    on_skip: Optional[Callable[[Any, Any, dict[str, Any]], Any]] = None  # noqa: UP045
     skip_if: Optional[Callable[[Any], bool]] = None  # noqa: UP045
     queue_capacity: Optional[int] = None  # noqa: UP045
+    pull: bool = False
+    call_concurrency: Optional[int] = None  # noqa: UP045
+    call_rate: Optional[float] = None  # noqa: UP045
+    call_rate_period: float = 60.0
     task_wait: Optional[float] = field(default=None, repr=False, compare=False)  # noqa: UP045
 
     def __post_init__(self) -> None:
@@ -136,15 +152,41 @@ class Stage:
         )
         check_bool(self.unpack_args, "unpack_args", where=where, error=StageValidationError)
         self._validate_limits(where)
-        for name in ("on_success", "on_failure", "skip_if"):
+        for name in ("on_success", "on_failure", "on_skip", "skip_if"):
             check_callable(getattr(self, name), name, where=where, error=StageValidationError)
         if self.queue_capacity is not None:
-            _check_int(
-                where,
-                "queue_capacity",
+            check_int(
                 self.queue_capacity,
-                "None picks a bounded default; there is no unbounded queue",
+                "queue_capacity",
+                where=where,
+                hint="None picks a bounded default, 0 means no limit",
+                error=StageValidationError,
+                minimum=0,
             )
+        check_bool(self.pull, "pull", where=where, error=StageValidationError)
+        if self.pull and self.retry == "per_stage":
+            raise StageValidationError(
+                f"{where}: pull=True cannot be combined with retry='per_stage' (a re-run would "
+                "need a queue to wait in); use retry='per_task' or pull=False"
+            )
+        if self.call_concurrency is not None:
+            _check_int(where, "call_concurrency", self.call_concurrency, "None means no limit")
+        if self.call_rate is not None:
+            check_number(
+                self.call_rate,
+                "call_rate",
+                positive=True,
+                unit="calls per call_rate_period",
+                where=where,
+                error=StageValidationError,
+            )
+        check_seconds(
+            self.call_rate_period,
+            "call_rate_period",
+            where=where,
+            error=StageValidationError,
+            positive=True,
+        )
 
     def _validate_limits(self, where: str) -> None:
         limits = self.task_concurrency_limits

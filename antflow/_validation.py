@@ -14,7 +14,15 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["check_bool", "check_callable", "check_int", "check_seconds", "is_int", "is_number"]
+__all__ = [
+    "check_bool",
+    "check_callable",
+    "check_int",
+    "check_number",
+    "check_seconds",
+    "is_int",
+    "is_number",
+]
 
 
 def is_int(value: object) -> bool:
@@ -57,6 +65,30 @@ def check_int(
     return value
 
 
+def check_number(
+    value: object,
+    field: str,
+    *,
+    positive: bool = False,
+    unit: str = "",
+    where: str = "",
+    hint: str = "",
+    error: type[Exception] = ValueError,
+    type_error: type[Exception] | None = None,
+) -> float:
+    """``value`` if it is a finite number >= 0 (> 0 with ``positive``); else raise.
+
+    ``unit`` names what is counted in the message ("seconds": "a finite number of seconds > 0").
+    """
+    of_unit = f" of {unit}" if unit else ""
+    must = f"a finite number{of_unit} {'> 0' if positive else '>= 0'}"
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise _fail(type_error or error, where, field, must, value, hint)
+    if not math.isfinite(value) or value < 0 or (positive and value == 0):
+        raise _fail(error, where, field, must, value, hint)
+    return float(value)
+
+
 def check_seconds(
     value: object,
     field: str,
@@ -68,12 +100,16 @@ def check_seconds(
     type_error: type[Exception] | None = None,
 ) -> float:
     """``value`` if it is a finite number of seconds >= 0 (> 0 with ``positive``); else raise."""
-    must = f"a finite number of seconds {'> 0' if positive else '>= 0'}"
-    if not isinstance(value, (int, float)) or isinstance(value, bool):
-        raise _fail(type_error or error, where, field, must, value, hint)
-    if not math.isfinite(value) or value < 0 or (positive and value == 0):
-        raise _fail(error, where, field, must, value, hint)
-    return float(value)
+    return check_number(
+        value,
+        field,
+        positive=positive,
+        unit="seconds",
+        where=where,
+        hint=hint,
+        error=error,
+        type_error=type_error,
+    )
 
 
 def check_bool(

@@ -30,8 +30,16 @@ async def fetch(x: int) -> int:
         ({"task_concurrency_limits": {"fetch": 0}}, "task_concurrency_limits['fetch']"),
         ({"on_success": "print"}, "on_success"),
         ({"skip_if": 3}, "skip_if"),
-        ({"queue_capacity": 0}, "queue_capacity"),
+        ({"queue_capacity": -1}, "queue_capacity"),
         ({"unpack_args": "yes"}, "unpack_args"),
+        ({"on_skip": "log"}, "on_skip"),
+        ({"pull": 1}, "pull"),
+        ({"pull": True, "retry": "per_stage"}, "pull=True cannot be combined"),
+        ({"call_concurrency": 0}, "call_concurrency"),
+        ({"call_rate": 0}, "call_rate"),
+        ({"call_rate": float("nan")}, "call_rate"),
+        ({"call_rate": "60/min"}, "call_rate"),
+        ({"call_rate_period": 0}, "call_rate_period"),
     ],
 )
 def test_invalid_field_is_named(changes: dict[str, Any], field: str) -> None:
@@ -63,9 +71,25 @@ def test_pipeline_needs_stages() -> None:
         Pipeline(stages=[])
 
 
-def test_pipeline_rejects_duplicate_stage_names() -> None:
-    with pytest.raises(PipelineError, match="unique"):
+def test_pipeline_rejects_duplicate_stage_names_with_a_stage_validation_error() -> None:
+    with pytest.raises(StageValidationError, match="unique"):  # 0.10's class
         Pipeline(stages=[Stage("S", 1, [fetch]), Stage("S", 1, [fetch])])
+
+
+def test_the_first_stage_cannot_pull() -> None:
+    with pytest.raises(PipelineError, match=r"first stage .* cannot be a pull stage"):
+        Pipeline(stages=[Stage("S", 1, [fetch], pull=True)])
+
+
+def test_stage_takes_0_10_fields_positionally_in_0_10_order() -> None:
+    # 0.10: ..., on_success, on_failure, on_skip, skip_if, queue_capacity, pull,
+    # call_concurrency, call_rate, call_rate_period
+    stage = Stage(
+        "S", 2, [fetch], "per_task", 3, 1.0, 3, False, {}, None, None, None, None, 0, True, 4, 10.0,
+        1.0,
+    )  # fmt: skip
+    assert (stage.queue_capacity, stage.pull, stage.call_concurrency) == (0, True, 4)
+    assert (stage.call_rate, stage.call_rate_period) == (10.0, 1.0)
 
 
 def test_task_wait_is_the_overviews_alias_of_task_wait_seconds() -> None:
