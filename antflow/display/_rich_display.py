@@ -33,9 +33,9 @@ def title_of(pipeline: Any) -> str:
 
 
 class RichDisplay:
-    """Draws :meth:`renderer` on ``console`` through one run, as the built-in displays do: a
-    live region redrawn on each update on a terminal; plain lines elsewhere (a pipe, a CI log,
-    a file); the final state left on screen at the end.
+    """Draws what ``_renderer()`` returns on ``console`` through one run, as the built-in
+    displays do: a live region redrawn on each update on a terminal; plain lines elsewhere (a
+    pipe, a CI log, a file); the final state left on screen at the end.
 
     Attributes:
         console: The rich Console drawn on (rich's shared console by default).
@@ -54,7 +54,7 @@ class RichDisplay:
         self.start_time: float | None = None
         self._display: BuiltinDisplay | None = None
 
-    def renderer(self) -> Renderer:
+    def _renderer(self) -> Renderer:
         """The function (snapshot, run view) -> renderable this display draws."""
         raise NotImplementedError
 
@@ -64,7 +64,7 @@ class RichDisplay:
 
         self.total = total_items
         self.start_time = time.time()
-        self._display = BuiltinDisplay(self.renderer(), self.console, title_of(pipeline))
+        self._display = BuiltinDisplay(self._renderer(), self.console, title_of(pipeline))
         self._display.on_start(pipeline, total_items)
 
     def on_finish(self, results: list[PipelineResult], summary: ErrorSummary) -> None:

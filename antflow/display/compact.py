@@ -26,7 +26,7 @@ class CompactDashboard(RichDashboard):
             shared console.
     """
 
-    def renderer(self) -> Renderer:
+    def _renderer(self) -> Renderer:
         from .._dashboard import render_compact
 
         return render_compact

@@ -18,15 +18,11 @@ class DetailedDashboard(RichDashboard):
     The compact panel plus a table with a row per stage: queue size, workers busy and idle,
     items done and failed, mean time per item.
 
-    Args:
-        refresh_rate: 0.10's redraws per second of its refresh thread. Checked (a number > 0)
-            and kept as ``refresh_rate``; antflow has no refresh thread: it redraws on each
-            ``on_update``, every ``dashboard_update_interval`` seconds of the run.
-        console: The rich Console to draw on (keyword-only; an addition to 0.10). Default: rich's
-            shared console.
+    ``DetailedDashboard(refresh_rate=4.0, *, console=None)``: the arguments of
+    :class:`~antflow.display.CompactDashboard`.
     """
 
-    def renderer(self) -> Renderer:
+    def _renderer(self) -> Renderer:
         from .._dashboard import render_detailed
 
         return render_detailed

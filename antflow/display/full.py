@@ -43,7 +43,7 @@ class FullDashboard(RichDashboard):
         )
         super().__init__(refresh_rate, console=console)
 
-    def renderer(self) -> Renderer:
+    def _renderer(self) -> Renderer:
         from .._dashboard import render_full
 
         return functools.partial(render_full, max_rows=self.max_items_shown)

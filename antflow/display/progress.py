@@ -66,10 +66,10 @@ class ProgressDisplay(RichDisplay):
         """Redraw the line with ``snapshot``."""
         self._draw(snapshot)
 
-    def renderer(self) -> Renderer:
-        return self.render_line
+    def _renderer(self) -> Renderer:
+        return self._render_line
 
-    def render_line(self, snapshot: DashboardSnapshot, view: RunView) -> Text:
+    def _render_line(self, snapshot: DashboardSnapshot, view: RunView) -> Text:
         """The line for ``snapshot``: bar, percentage, finished/total, rate, failures."""
         from rich.text import Text
 
