@@ -6,6 +6,9 @@ batch back. Everything runs unchanged on asyncio and on trio (through anyio).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from ._background import install_fast_loop
 from ._display_protocol import DashboardProtocol
 from ._executor import AsyncExecutor, MapResult
 from ._future import AsyncFuture
@@ -13,8 +16,8 @@ from ._pipeline import Pipeline, PipelineBuilder
 from ._records import ErrorSummary, FailedItem, PipelineResult
 from ._result_stream import ResultStream
 from ._stage import Stage, TaskFunc
-from ._stats import DashboardSnapshot, PipelineStats, WorkerMetrics, WorkerState
-from ._tracker import StatusEvent, StatusTracker, TaskEvent
+from ._stats import DashboardSnapshot, PipelineStats, WorkerMetrics, WorkerState, WorkerStatus
+from ._tracker import StatusEvent, StatusTracker, StatusType, TaskEvent, TaskEventType
 from ._waiting import WaitStrategy
 from ._worker_state import set_task_status
 from .exceptions import (
@@ -26,7 +29,14 @@ from .exceptions import (
     TaskFailedError,
 )
 
+# -- antflow 0.10's names owned by other modules (added when those modules land) -------------
+# from .context import call_rate_has_capacity, concurrency_limit, rate_limit
+# from .telemetry import configure_telemetry, is_enabled as telemetry_enabled
+# (and the same five names in __all__ below)
+
 __all__ = [
+    "__version__",
+    "install_fast_loop",
     "AntFlowError",
     "AsyncExecutor",
     "AsyncFuture",
@@ -50,8 +60,38 @@ __all__ = [
     "StatusTracker",
     "TaskEvent",
     "TaskFailedError",
+    "StatusType",
+    "TaskEventType",
     "TaskFunc",
     "WorkerMetrics",
     "WorkerState",
+    "WorkerStatus",
     "set_task_status",
+    # -- 0.10's names from antflow.context and antflow.telemetry go here:
+    # "call_rate_has_capacity", "concurrency_limit", "rate_limit",
+    # "configure_telemetry", "telemetry_enabled",
 ]
+
+if TYPE_CHECKING:
+    __version__: str
+else:
+
+    def __getattr__(name: str) -> object:
+        # ``__version__`` is read from the installed distribution's metadata on first use:
+        # importing importlib.metadata costs about a sixth of ``import antflow``.
+        if name == "__version__":
+            global __version__
+            __version__ = _installed_version()
+            return __version__
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _installed_version() -> str:
+    """The installed distribution's version, or ``"0+unknown"`` when antflow runs from a source
+    tree that was never installed."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("antflow")
+    except PackageNotFoundError:
+        return "0+unknown"

@@ -1,4 +1,5 @@
-"""Backend-specific: start a task that has no owner, for manual (non-``async with``) executor use.
+"""Backend-specific: start a task that has no owner, for manual (non-``async with``) executor use;
+and :func:`install_fast_loop`, which sets asyncio's event loop policy.
 
 This is the one place in antflow that reaches past anyio to the backends, and the reason is
 structural: ``executor = AsyncExecutor(); executor.submit(...)`` (the manual use the seed documents)
@@ -13,12 +14,15 @@ every task failure in its future.
 
 from __future__ import annotations
 
+import sys
+import warnings
 from collections.abc import Awaitable, Callable
+from importlib import import_module
 from typing import Any
 
 import sniffio
 
-__all__ = ["start_unowned"]
+__all__ = ["install_fast_loop", "start_unowned"]
 
 # asyncio only keeps weak references to tasks: hold them until they finish.
 _ASYNCIO_TASKS: set[Any] = set()
@@ -59,3 +63,33 @@ def start_unowned(fn: Callable[[], Awaitable[None]], *, what: str) -> None:
 
 async def _as_coroutine(fn: Callable[[], Awaitable[None]]) -> None:
     await fn()
+
+
+def install_fast_loop() -> bool:
+    """Make asyncio use the fastest event loop installed: uvloop on Linux and macOS, winloop on
+    Windows (antflow 0.10's function).
+
+    It sets asyncio's event loop *policy*, so it acts on the loops created after it: call it
+    before ``asyncio.run(...)`` or ``anyio.run(...)``. (With anyio, ``anyio.run(main,
+    backend_options={"use_uvloop": True})`` does the same for one run.) It changes nothing for
+    trio, which has its own event loop: a program run on trio works as before, and calling it
+    there is harmless. If the package is not installed, or cannot be used, it does nothing and
+    raises nothing.
+
+    Returns:
+        True if the fast loop's policy was installed, False if nothing changed (0.10 returned
+        ``None``; code that ignores the result is unaffected).
+    """
+    name = "winloop" if sys.platform in ("win32", "cygwin", "cli") else "uvloop"
+    try:
+        fast_loop = import_module(name)
+        import asyncio  # backend-specific: see the module docstring
+
+        with warnings.catch_warnings():
+            # Python 3.14 deprecates event loop policies; until they are removed this is still
+            # how a loop is chosen for asyncio.run(), which is what 0.10's callers rely on.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            asyncio.set_event_loop_policy(fast_loop.EventLoopPolicy())
+    except Exception:  # missing, unusable on this platform, or policies removed from asyncio
+        return False
+    return True

@@ -97,9 +97,12 @@ def render_detailed(snapshot: DashboardSnapshot, view: RunView) -> RenderableTyp
     return _panel(snapshot, view, [_stage_table(snapshot)])
 
 
-def render_full(snapshot: DashboardSnapshot, view: RunView) -> RenderableType:
-    """The detailed panel plus a row per worker and the most recent errors."""
-    parts: list[RenderableType] = [_stage_table(snapshot), _worker_table(snapshot)]
+def render_full(
+    snapshot: DashboardSnapshot, view: RunView, *, max_rows: int = MAX_WORKER_ROWS
+) -> RenderableType:
+    """The detailed panel plus a row per worker (at most ``max_rows``) and the most recent
+    errors."""
+    parts: list[RenderableType] = [_stage_table(snapshot), _worker_table(snapshot, max_rows)]
     if snapshot.error_summary.failed_items:
         parts.append(_error_table(snapshot))
     return _panel(snapshot, view, parts)
@@ -158,24 +161,24 @@ def _stage_table(snapshot: DashboardSnapshot) -> Table:
     return table
 
 
-def _shown_workers(snapshot: DashboardSnapshot) -> tuple[list[WorkerState], int]:
+def _shown_workers(snapshot: DashboardSnapshot, max_rows: int) -> tuple[list[WorkerState], int]:
     states = list(snapshot.worker_states.values())
-    if len(states) <= MAX_WORKER_ROWS:
+    if len(states) <= max_rows:
         return states, 0
     busy = [s for s in states if s.status == "busy"]
     busy.sort(key=lambda s: s.processing_since or snapshot.timestamp)
-    shown = busy[:MAX_WORKER_ROWS]
+    shown = busy[:max_rows]
     return shown, len(states) - len(shown)
 
 
-def _worker_table(snapshot: DashboardSnapshot) -> Table:
+def _worker_table(snapshot: DashboardSnapshot, max_rows: int) -> Table:
     table = _table("Workers")
     table.add_column("worker", no_wrap=True)
     table.add_column("state", no_wrap=True)
     table.add_column("item", no_wrap=True, overflow="ellipsis", max_width=16)
     table.add_column("task", no_wrap=True, overflow="ellipsis", max_width=30)
     table.add_column("for", justify="right", no_wrap=True)
-    shown, hidden = _shown_workers(snapshot)
+    shown, hidden = _shown_workers(snapshot, max_rows)
     for state in shown:
         busy = state.status == "busy"
         since = state.processing_since

@@ -8,7 +8,7 @@ for one.
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from ._records import ErrorSummary, PipelineResult
@@ -23,8 +23,12 @@ DEFAULT_UPDATE_INTERVAL = 0.5
 LEVELS = ("compact", "detailed", "full")
 
 
+@runtime_checkable
 class DashboardProtocol(Protocol):
     """What ``custom_dashboard=`` accepts: three callbacks, each sync or ``async def``.
+
+    Runtime-checkable, as in antflow 0.10: ``isinstance(obj, DashboardProtocol)`` is true when
+    ``obj`` has the three methods (their signatures are not checked).
 
     Guarantees of the driver that calls them:
 

@@ -93,10 +93,10 @@ class ErrorSummary:
         if self.failed_items:
             first = self.failed_items[0]
             raise TaskFailedError(
-                first.item_id,
-                first.stage,
                 first.task,
-                first.attempts,
                 first.error,
+                item_id=first.item_id,
+                stage=first.stage,
+                attempts=first.attempts,
                 failed_count=self.total_failed,
             )

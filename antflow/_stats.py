@@ -7,7 +7,14 @@ from typing import Any, Literal
 
 from ._records import ErrorSummary
 
-__all__ = ["DashboardSnapshot", "PipelineStats", "WorkerMetrics", "WorkerState", "WorkerStatus"]
+__all__ = [
+    "DashboardSnapshot",
+    "PipelineStats",
+    "StageStats",
+    "WorkerMetrics",
+    "WorkerState",
+    "WorkerStatus",
+]
 
 WorkerStatus = Literal["idle", "busy", "stopped"]
 
@@ -32,6 +39,25 @@ class PipelineStats:
     items_in_flight: int = 0
     queue_sizes: dict[str, int] = field(default_factory=dict)
     callback_errors: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StageStats:
+    """Counts of one stage (antflow 0.10's record of that name).
+
+    Attributes:
+        stage_name: The stage.
+        pending_items: Items waiting in its queue.
+        in_progress_items: Items its workers hold (its busy workers).
+        completed_items: Items that completed the stage.
+        failed_items: Items that failed the stage.
+    """
+
+    stage_name: str
+    pending_items: int
+    in_progress_items: int
+    completed_items: int
+    failed_items: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -49,41 +49,67 @@ class PipelineError(AntFlowError):
     """
 
 
-class StageValidationError(AntFlowError, ValueError):
+class StageValidationError(PipelineError, ValueError):
     """A :class:`~antflow.Stage` has an invalid setting.
 
     Raised when the stage is constructed (and again by ``Stage.validate()``); the message names
-    the field and says how to fix it. It is also a :class:`ValueError`.
+    the field and says how to fix it. As in antflow 0.10 it is a :class:`PipelineError`; it is
+    also a :class:`ValueError`.
     """
 
 
 class TaskFailedError(AntFlowError):
-    """An item failed a stage: one of its tasks raised on every attempt.
+    """A task failed: antflow 0.10's wrapper that keeps the original exception.
 
     The pipeline never raises this for an item's failure (the other items go on); it is what
     :meth:`~antflow.ErrorSummary.raise_for_failures` raises, carrying the first failure. The
-    task's own exception, unchanged, is its ``__cause__`` and its ``error`` attribute.
+    task's own exception, unchanged, is ``original_exception`` (also ``error``) and the
+    ``__cause__``.
+
+    ``TaskFailedError(task_name, original_exception)`` is 0.10's constructor, with 0.10's message
+    (``"Task 'fetch' failed: boom"``). The keyword-only arguments say which item failed where;
+    when ``stage`` is given the message names the item, the stage and the attempts.
+
+    Attributes:
+        task_name: The failing task's name (``None`` when the stage's ``skip_if`` raised).
+        original_exception: The task's exception, unchanged.
+        error: The same exception (the name this class used before it took 0.10's signature).
+        item_id: The failed item's id (``None`` when not given).
+        stage: The stage it failed in (``None`` when not given).
+        attempts: Attempts made (``None`` when not given).
+        failed_count: Items that failed in the run this error reports on (at least 1).
     """
 
     def __init__(
         self,
-        item_id: object,
-        stage: str,
         task_name: str | None,
-        attempts: int,
-        error: BaseException,
+        original_exception: BaseException,
+        *,
+        item_id: object = None,
+        stage: str | None = None,
+        attempts: int | None = None,
         failed_count: int = 1,
     ) -> None:
-        task = f"task {task_name!r}" if task_name is not None else "the stage"
-        more = f" ({failed_count - 1} more item(s) failed too)" if failed_count > 1 else ""
-        super().__init__(
-            f"item {item_id!r} failed in stage {stage!r}: {task} raised "
-            f"{type(error).__name__}: {error} after {attempts} attempt(s){more}"
-        )
+        if stage is None:
+            message = f"Task '{task_name}' failed: {original_exception}"
+        else:
+            task = f"task {task_name!r}" if task_name is not None else "the stage"
+            tries = f" after {attempts} attempt(s)" if attempts is not None else ""
+            more = f" ({failed_count - 1} more item(s) failed too)" if failed_count > 1 else ""
+            message = (
+                f"item {item_id!r} failed in stage {stage!r}: {task} raised "
+                f"{type(original_exception).__name__}: {original_exception}{tries}{more}"
+            )
+        super().__init__(message)
+        self.task_name = task_name
+        self.original_exception = original_exception
         self.item_id = item_id
         self.stage = stage
-        self.task_name = task_name
         self.attempts = attempts
-        self.error = error
         self.failed_count = failed_count
-        self.__cause__ = error
+        self.__cause__ = original_exception
+
+    @property
+    def error(self) -> BaseException:
+        """The task's exception, unchanged (``original_exception``)."""
+        return self.original_exception
