@@ -101,6 +101,13 @@ class StatusTracker:
     exception a callback raises is logged on the ``"antflow"`` logger and counted
     (:attr:`callback_errors`); it never changes the item's outcome.
 
+    An item's statuses in one stage are ``"queued"``, ``"in_progress"``, then ``"completed"``
+    or ``"failed"``, with a ``"retrying"`` before each retry (of a task in ``per_task`` mode, of
+    the stage's run in ``per_stage`` mode); or ``"queued"`` then ``"skipped"`` when ``skip_if``
+    made it pass the stage. After a ``"completed"`` or ``"skipped"`` comes the next stage's
+    ``"queued"``. So :meth:`get_stats` counts an item that went through every stage as
+    ``"completed"``, or ``"skipped"`` if the last stage skipped it.
+
     The tracker keeps each item's full history: memory grows with the number of items tracked.
     It is a consumer of the engine's one observation hook (:mod:`antflow._observe`): the
     pipeline reports each event to it, and the tracker turns them into its records.
@@ -112,6 +119,9 @@ class StatusTracker:
         on_task_retry: Called when a task attempt failed and is about to be retried (before
             the backoff wait).
         on_task_fail: Called when a task failed its last attempt.
+
+    Raises:
+        TypeError: An argument is neither callable nor ``None``.
     """
 
     def __init__(

@@ -2,9 +2,9 @@
 
 The property tests (``test_pipeline_property.py``) draw a :class:`Scenario`: stages with random
 workers, queue capacities, retry modes and attempts, a deterministic fault plan per task, a
-``skip_if`` plan, ``on_success``/``on_skip``/``on_failure`` plans, and how the items are fed. :func:`expect`
-then says, for one item and the stage it enters, everything the run must show of it: its
-result or its failure (stage, task, attempts, the exception of the last attempt), every task
+``skip_if`` plan, ``on_success``/``on_skip``/``on_failure`` plans, and how the items are fed.
+:func:`expect` then says, for one item and the stage it enters, everything the run must show of
+it: its result or its failure (stage, task, attempts, the exception of the last attempt), every task
 call in order, the stage callbacks it causes, its status history and its task events. Nothing
 here looks at a run: the model is computed from the parameters, so a test that compares a run
 with it checks the pipeline against an independent account.

@@ -58,7 +58,10 @@ async def test_failed_status_carries_the_error() -> None:
     failed = sorted(tracker.get_by_status("failed"), key=lambda e: e.item_id)
     assert [e.item_id for e in failed] == [1, 3]
     # 0.10's metadata (the error's text and class name), and the exception itself
-    assert (failed[0].metadata["error"], failed[0].metadata["error_type"]) == ("odd 1", "ValueError")
+    assert (failed[0].metadata["error"], failed[0].metadata["error_type"]) == (
+        "odd 1",
+        "ValueError",
+    )
     assert isinstance(failed[0].metadata["exception"], ValueError)
     assert tracker.get_error_summary().errors_by_stage == {"S": 2}
 
