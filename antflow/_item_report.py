@@ -2,7 +2,7 @@
 
 The worker loop calls :class:`ItemReport` at each turn of an item's life in the stage (started,
 retrying, succeeded or skipped, failed); this is the only place that builds item events and calls
-``on_success`` / ``on_failure``.
+``on_success`` / ``on_skip`` / ``on_failure``.
 """
 
 from __future__ import annotations
@@ -46,8 +46,9 @@ class ItemReport:
     """The reports of one stage in one run.
 
     Attributes:
-        observed: Something listens to starts and successes (an observer, or ``on_success``):
-            without it the worker skips :meth:`started` and :meth:`succeeded` altogether.
+        observed: Something listens to starts, successes and skips (an observer, ``on_success``
+            or ``on_skip``): without it the worker skips :meth:`started` and :meth:`succeeded`
+            altogether.
         retries_observed: Some observer wants ``ITEM_RETRYING`` events.
     """
 
@@ -56,6 +57,7 @@ class ItemReport:
         "hook",
         "observed",
         "on_failure",
+        "on_skip",
         "on_success",
         "retries_observed",
         "stage",
@@ -66,8 +68,11 @@ class ItemReport:
         self.hook = hook if hook is not None and hook.items else None
         self.on_success: Callable[[Any, Any, dict[str, Any]], Any] | None = stage.on_success
         self.on_failure: Callable[[Any, Exception, dict[str, Any]], Any] | None = stage.on_failure
+        self.on_skip: Callable[[Any, Any, dict[str, Any]], Any] | None = stage.on_skip
         self.callbacks = callbacks
-        self.observed = self.hook is not None or self.on_success is not None
+        self.observed = (
+            self.hook is not None or self.on_success is not None or self.on_skip is not None
+        )
         self.retries_observed = hook is not None and EventKind.ITEM_RETRYING in hook.wanted
 
     async def started(self, envelope: Envelope, worker: Worker) -> None:
@@ -112,6 +117,9 @@ class ItemReport:
     async def succeeded(
         self, envelope: Envelope, worker: Worker, value: Any, skipped: bool
     ) -> None:
+        """Tell observers the item finished the stage (``ITEM_SUCCEEDED``, then ``on_success``)
+        or that ``skip_if`` made it pass unchanged (``ITEM_SKIPPED``, then ``on_skip``; as in
+        0.10, ``on_success`` is not called for a skipped item)."""
         if self.hook is not None:
             await self.hook.emit(
                 Event(
@@ -125,25 +133,29 @@ class ItemReport:
                     timestamp=now(),
                 )
             )
-        if self.on_success is not None:
-            metadata = self._metadata(worker)
-            if skipped:
-                metadata["skipped"] = True
-            await self.callbacks.call("on_success", self.on_success, envelope.id, value, metadata)
+        if skipped:
+            if self.on_skip is not None:
+                await self.callbacks.call(
+                    "on_skip", self.on_skip, envelope.id, value, self._metadata(worker)
+                )
+        elif self.on_success is not None:
+            await self.callbacks.call(
+                "on_success", self.on_success, envelope.id, value, self._metadata(worker)
+            )
 
     async def failed(
         self, envelope: Envelope, worker: Worker, failed: ItemFailed, outlet: Outlet
     ) -> None:
         """Tell observers and ``on_failure``, then record the failure: the item's end (recorded
         even if the run is cancelled while they are told)."""
-        failure = FailedItem(
-            item_id=envelope.id,
-            stage=self.stage,
-            task=failed.task,
-            attempts=failed.attempts,
-            error=failed.error,
-            value=envelope.value,
-            timestamp=time.time(),
+        failure = FailedItem.of(
+            envelope.id,
+            self.stage,
+            failed.task,
+            failed.attempts,
+            failed.error,
+            envelope.value,
+            time.time(),
         )
         try:
             if self.hook is not None:

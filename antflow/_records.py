@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .exceptions import TaskFailedError
+from .exceptions import AntFlowError, TaskFailedError
 
 __all__ = ["ErrorSummary", "FailedItem", "PipelineResult"]
 
@@ -35,28 +35,55 @@ class PipelineResult:
 class FailedItem:
     """An item that failed a stage after all its attempts.
 
+    The first six fields are 0.10's, in 0.10's order (so positional construction keeps
+    working); the last three are ours and optional. Build one from an exception with
+    :meth:`of`.
+
     Attributes:
         item_id: The item's id.
+        error: ``str()`` of the last attempt's exception.
+        error_type: The exception's class name.
         stage: The stage it failed in.
-        task: The failing task's name (``None`` if ``skip_if`` raised).
         attempts: Attempts made (task attempts in ``per_task`` mode, stage runs in ``per_stage``).
-        error: The exception of the last attempt, unchanged.
-        value: The value the item had when it entered the stage (feed it again to retry it).
         timestamp: ``time.time()`` of the failure.
+        task: The failing task's name (``None`` if ``skip_if`` raised, or not known).
+        value: The value the item had when it entered the stage (feed it again to retry it).
+        exception: The last attempt's exception itself, unchanged (``None`` if not known).
     """
 
     item_id: Any
+    error: str
+    error_type: str
     stage: str
-    task: str | None
     attempts: int
-    error: BaseException
-    value: Any
     timestamp: float
+    task: str | None = None
+    value: Any = None
+    exception: BaseException | None = None
 
-    @property
-    def error_type(self) -> str:
-        """The exception's class name."""
-        return type(self.error).__name__
+    @classmethod
+    def of(
+        cls,
+        item_id: Any,
+        stage: str,
+        task: str | None,
+        attempts: int,
+        exception: BaseException,
+        value: Any,
+        timestamp: float,
+    ) -> FailedItem:
+        """The record of ``exception``, raised by the item's last attempt."""
+        return cls(
+            item_id,
+            str(exception),
+            type(exception).__name__,
+            stage,
+            attempts,
+            timestamp,
+            task,
+            value,
+            exception,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +106,7 @@ class ErrorSummary:
 
     @classmethod
     def of(cls, failures: Iterable[FailedItem], callback_errors: int = 0) -> ErrorSummary:
+        """The summary of ``failures``: the counts are in first-seen order of type and stage."""
         items = list(failures)
         return cls(
             total_failed=len(items),
@@ -88,15 +116,39 @@ class ErrorSummary:
             callback_errors=callback_errors,
         )
 
+    def __str__(self) -> str:
+        """0.10's text: ``"No errors occurred"``, or the count, then the counts by type and by
+        stage, each most frequent first (equal counts keep their order in the dicts)."""
+        if self.total_failed == 0:
+            return "No errors occurred"
+        lines = [f"ErrorSummary: {self.total_failed} failed items", "", "By type:"]
+        lines += _by_count(self.errors_by_type)
+        lines += ["", "By stage:"]
+        lines += _by_count(self.errors_by_stage)
+        return "\n".join(lines)
+
     def raise_for_failures(self) -> None:
-        """Raise :class:`~antflow.TaskFailedError` for the first failed item, if any failed."""
+        """Raise :class:`~antflow.TaskFailedError` for the first failed item, if any failed.
+
+        Its ``error`` (and ``__cause__``) is the item's exception; for a :class:`FailedItem`
+        built without one, an :class:`~antflow.AntFlowError` holding its type and message.
+        """
         if self.failed_items:
             first = self.failed_items[0]
+            error = first.exception
+            if error is None:
+                error = AntFlowError(f"{first.error_type}: {first.error}")
             raise TaskFailedError(
                 first.task,
-                first.error,
+                error,
                 item_id=first.item_id,
                 stage=first.stage,
                 attempts=first.attempts,
                 failed_count=self.total_failed,
             )
+
+
+def _by_count(counts: dict[str, int]) -> list[str]:
+    """``"  name: count"`` lines, highest count first; ``sorted`` is stable, so equal counts
+    keep their order in ``counts``."""
+    return [f"  {name}: {count}" for name, count in sorted(counts.items(), key=lambda kv: -kv[1])]

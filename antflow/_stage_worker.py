@@ -114,6 +114,7 @@ class StageWorker:
         inbox, tasks, outlet, report = self.inbox, self.tasks, self.outlet, self.report
         take_nowait, pass_on_nowait = inbox.take_nowait, outlet.pass_on_nowait
         fast, first_task, observed = tasks.fast, tasks.first_task, report.observed
+        skip_if = tasks.skip_if
         monotonic = time.monotonic
         now_ = monotonic()
         untaken = 0  # items taken since the last checkpoint
@@ -140,22 +141,25 @@ class StageWorker:
             self.current_item_id = envelope.id
             self.current_task = first_task
             self.since = started = now_
-            if observed:
-                await report.started(envelope, self)
             skipped = False
             try:
-                if fast is not None:
-                    try:
-                        value = await fast(envelope.value)
-                    except Exception as first:
-                        value = await tasks.retry(
-                            tasks.calls[0], envelope.value, envelope, self, first
-                        )
-                elif tasks.skip_if is not None and tasks.skips(envelope):
+                # skip_if is asked before the item is reported started: as in 0.10, a skipped
+                # item's history in this stage is "skipped" alone (fast is None with skip_if).
+                if skip_if is not None and tasks.skips(envelope):
                     skipped = True
                     value = envelope.value
                 else:
-                    value = await tasks.run(envelope, self)
+                    if observed:
+                        await report.started(envelope, self)
+                    if fast is not None:
+                        try:
+                            value = await fast(envelope.value)
+                        except Exception as first:
+                            value = await tasks.retry(
+                                tasks.calls[0], envelope.value, envelope, self, first
+                            )
+                    else:
+                        value = await tasks.run(envelope, self)
             except ItemFailed as failed:
                 self.failed += 1
                 self.last_active = now_ = monotonic()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from ._callbacks import CallbackErrors
 from ._observe import Event, EventKind
@@ -12,33 +12,53 @@ from ._records import ErrorSummary, FailedItem
 
 __all__ = ["StatusEvent", "StatusTracker", "StatusType", "TaskEvent", "TaskEventType"]
 
-StatusType = Literal["queued", "in_progress", "completed", "failed"]
+StatusType = Literal["queued", "in_progress", "completed", "failed", "retrying", "skipped"]
 TaskEventType = Literal["start", "complete", "retry", "fail"]
+
+#: Every status, in :data:`StatusType`'s order (the keys of :meth:`StatusTracker.get_stats`).
+STATUSES: tuple[StatusType, ...] = get_args(StatusType)
 
 
 @dataclass(frozen=True, slots=True)
 class StatusEvent:
     """An item changed status in a stage.
 
+    The fields are 0.10's, in 0.10's order.
+
     Attributes:
         item_id: The item.
         stage: The stage.
         status: ``"queued"`` (entered the stage's queue), ``"in_progress"`` (a worker took it),
-            ``"completed"`` (it finished the stage) or ``"failed"`` (it failed the stage).
-        worker: The worker's name (``None`` while queued).
-        worker_id: The worker's index in its stage (``None`` while queued).
+            ``"completed"`` (it finished the stage), ``"failed"`` (it failed the stage for
+            good), ``"retrying"`` (an attempt failed and another follows) or ``"skipped"``
+            (``skip_if`` made it pass the stage unchanged: no ``"in_progress"`` nor
+            ``"completed"`` for that stage).
+        worker: The worker's name, ``"{stage}-W{i}"`` (``None`` while queued).
         timestamp: ``time.time()`` of the change.
-        metadata: On ``"failed"``: ``error`` (the exception, unchanged), ``task`` and
-            ``attempts``. On a ``"completed"`` that ``skip_if`` caused: ``skipped=True``.
+        metadata: On ``"failed"``: ``error`` (``str()`` of the exception), ``error_type`` (its
+            class name), ``exception`` (the exception itself), ``task`` and ``attempts``. On
+            ``"retrying"``: ``attempt`` (the attempt about to be made, so 2 on the first
+            retry), ``retry`` (``True``), ``error``, ``error_type``, ``exception`` and ``task``
+            (the task that raised). Empty otherwise.
     """
 
     item_id: Any
     stage: str
     status: StatusType
     worker: str | None
-    worker_id: int | None
     timestamp: float
     metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def worker_id(self) -> int | None:
+        """The worker's index in its stage, read from :attr:`worker` (``"Fetch-W5"`` gives 5);
+        ``None`` without a worker or when the name does not end in ``-W<number>``."""
+        if self.worker is None:
+            return None
+        try:
+            return int(self.worker.rsplit("-W", 1)[-1])
+        except ValueError:
+            return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +101,13 @@ class StatusTracker:
     exception a callback raises is logged on the ``"antflow"`` logger and counted
     (:attr:`callback_errors`); it never changes the item's outcome.
 
+    An item's statuses in one stage are ``"queued"``, ``"in_progress"``, then ``"completed"``
+    or ``"failed"``, with a ``"retrying"`` before each retry (of a task in ``per_task`` mode, of
+    the stage's run in ``per_stage`` mode); or ``"queued"`` then ``"skipped"`` when ``skip_if``
+    made it pass the stage. After a ``"completed"`` or ``"skipped"`` comes the next stage's
+    ``"queued"``. So :meth:`get_stats` counts an item that went through every stage as
+    ``"completed"``, or ``"skipped"`` if the last stage skipped it.
+
     The tracker keeps each item's full history: memory grows with the number of items tracked.
     It is a consumer of the engine's one observation hook (:mod:`antflow._observe`): the
     pipeline reports each event to it, and the tracker turns them into its records.
@@ -92,6 +119,9 @@ class StatusTracker:
         on_task_retry: Called when a task attempt failed and is about to be retried (before
             the backoff wait).
         on_task_fail: Called when a task failed its last attempt.
+
+    Raises:
+        TypeError: An argument is neither callable nor ``None``.
     """
 
     def __init__(
@@ -118,7 +148,8 @@ class StatusTracker:
         self.on_task_fail = on_task_fail
         self._current: dict[Any, StatusEvent] = {}
         self._history: dict[Any, list[StatusEvent]] = {}
-        self._failures: list[FailedItem] = []
+        #: Each failed item's latest failure.
+        self._failures: dict[Any, FailedItem] = {}
         self._errors = CallbackErrors()
 
     @property
@@ -138,7 +169,7 @@ class StatusTracker:
 
     def get_stats(self) -> dict[str, int]:
         """Number of items in each status (their latest one), with every status present."""
-        stats = {"queued": 0, "in_progress": 0, "completed": 0, "failed": 0}
+        stats: dict[str, int] = dict.fromkeys(STATUSES, 0)
         for event in self._current.values():
             stats[event.status] += 1
         return stats
@@ -147,11 +178,20 @@ class StatusTracker:
         """The item's latest event, or ``None`` if the tracker never saw it."""
         return self._current.get(item_id)
 
+    def get_tracked_ids(self) -> list[Any]:
+        """The ids of every item the tracker has seen, in the order it first saw them."""
+        return list(self._current)
+
     def get_by_status(self, status: StatusType) -> list[StatusEvent]:
-        """The latest event of every item whose latest status is ``status``."""
-        if status not in ("queued", "in_progress", "completed", "failed"):
+        """The latest event of every item whose latest status is ``status``, in first-seen
+        order.
+
+        Raises:
+            ValueError: ``status`` is not one of :data:`StatusType`'s values.
+        """
+        if status not in STATUSES:
             raise ValueError(
-                f"status must be 'queued', 'in_progress', 'completed' or 'failed', got {status!r}"
+                f"status must be one of {', '.join(map(repr, STATUSES))}, got {status!r}"
             )
         return [event for event in self._current.values() if event.status == status]
 
@@ -159,9 +199,21 @@ class StatusTracker:
         """Every event of the item, oldest first (empty if never seen)."""
         return list(self._history.get(item_id, ()))
 
+    def get_failed_items(self) -> list[FailedItem]:
+        """The failure of every item whose latest status is ``"failed"``, in the order the
+        tracker first saw the items (as 0.10: an item fed again under the same id and then
+        completed is no longer listed)."""
+        failures = self._failures
+        return [
+            failures[item_id]
+            for item_id, event in self._current.items()
+            if event.status == "failed"
+        ]
+
     def get_error_summary(self) -> ErrorSummary:
-        """Every failure this tracker recorded, aggregated."""
-        return ErrorSummary.of(self._failures, self._errors.count)
+        """:meth:`get_failed_items`, aggregated (in that order), with this tracker's callback
+        errors."""
+        return ErrorSummary.of(self.get_failed_items(), self._errors.count)
 
     # -- the observer protocol (antflow._observe): the pipeline reports through these ------
 
@@ -183,29 +235,28 @@ class StatusTracker:
         elif kind is EventKind.ITEM_RETRYING:
             if event.task is not None:
                 await self._task_event(event, "retry")
+            # 0.10's keys first, in its order: the attempt to come, then the error.
+            details: dict[str, Any] = {"attempt": (event.attempt or 0) + 1, "retry": True}
+            details.update(_error_details(event.error), task=event.task)
+            await self._record(event, "retrying", details)
         elif kind is EventKind.ITEM_FAILED:
             failure = event.failure
             assert failure is not None
             if self.wants_task_events and event.task is not None:
                 await self._task_event(event, "fail")
-            self._failures.append(failure)
-            details = {"error": failure.error, "task": failure.task, "attempts": failure.attempts}
+            self._failures[failure.item_id] = failure
+            details = _error_details(failure.exception)
+            details.update(task=failure.task, attempts=failure.attempts)
             await self._record(event, "failed", details)
         elif kind is EventKind.ITEM_SKIPPED:
-            await self._record(event, "completed", {"skipped": True})
+            await self._record(event, "skipped", {})
         else:
             await self._record(event, _STATUS_OF[kind], {})
 
     async def _record(self, event: Event, status: StatusType, metadata: dict[str, Any]) -> None:
         """Store the item's new status and call ``on_status_change``."""
         change = StatusEvent(
-            event.item_id,
-            event.source,
-            status,
-            event.worker,
-            event.worker_id,
-            event.timestamp,
-            metadata,
+            event.item_id, event.source, status, event.worker, event.timestamp, metadata
         )
         self._current[change.item_id] = change
         history = self._history.get(change.item_id)
@@ -246,5 +297,15 @@ _STATUS_OF: dict[EventKind, StatusType] = {
     EventKind.ITEM_STARTED: "in_progress",
     EventKind.ITEM_SUCCEEDED: "completed",
 }
-_STATUS_KINDS = frozenset({*_STATUS_OF, EventKind.ITEM_SKIPPED, EventKind.ITEM_FAILED})
-_TASK_KINDS = frozenset({EventKind.TASK_STARTED, EventKind.TASK_ENDED, EventKind.ITEM_RETRYING})
+_STATUS_KINDS = frozenset(
+    {*_STATUS_OF, EventKind.ITEM_RETRYING, EventKind.ITEM_SKIPPED, EventKind.ITEM_FAILED}
+)
+_TASK_KINDS = frozenset({EventKind.TASK_STARTED, EventKind.TASK_ENDED})
+
+
+def _error_details(error: BaseException | None) -> dict[str, Any]:
+    """The metadata 0.10 gives an error (``error``: its text, ``error_type``: its class
+    name), and ours: ``exception``, the exception itself."""
+    if error is None:
+        return {"error": "Unknown error", "error_type": "Exception", "exception": None}
+    return {"error": str(error), "error_type": type(error).__name__, "exception": error}

@@ -65,7 +65,7 @@ async def main() -> None:
     for failure in pipeline.get_error_summary().failed_items:
         print(
             f"item {failure.item_id} failed in {failure.stage} at {failure.task} "
-            f"after {failure.attempts} runs: {failure.error!r}"
+            f"after {failure.attempts} runs: {failure.error_type}: {failure.error}"
         )
 
 

@@ -33,7 +33,8 @@ async def save(x: int) -> int:
 
 async def on_status_change(event: StatusEvent) -> None:
     if event.status == "failed":
-        print(f"  FAILED    item {event.item_id} @ {event.stage}: {event.metadata['error']!r}")
+        error = f"{event.metadata['error_type']}: {event.metadata['error']}"
+        print(f"  FAILED    item {event.item_id} @ {event.stage}: {error}")
     elif event.status == "completed" and event.stage == "Save":
         print(f"  completed item {event.item_id} by {event.worker}")
 

@@ -530,7 +530,7 @@ class _Run:
     def failed_event(self, t: Task, exc: BaseException, attempts: int) -> Event:
         """Task ``t``'s ITEM_FAILED event: ``exc`` after ``attempts`` attempts."""
         now = time.time()
-        failure = FailedItem(t.name, self.plan.name, t.name, attempts, exc, None, now)
+        failure = FailedItem.of(t.name, self.plan.name, t.name, attempts, exc, None, now)
         return Event(
             EventKind.ITEM_FAILED,
             self.plan.name,

@@ -80,7 +80,7 @@ def sample_snapshot() -> DashboardSnapshot:
         "Fetch-W1": WorkerMetrics("Fetch-W1", "Fetch", 2, 0, 1.0, now),
         "Save-W0": WorkerMetrics("Save-W0", "Save", 4, 0, 0.4, now),
     }
-    failure = FailedItem("item-5", "Fetch", "fetch", 1, TimeoutError("server gone"), 5, now)
+    failure = FailedItem.of("item-5", "Fetch", "fetch", 1, TimeoutError("server gone"), 5, now)
     stats = PipelineStats(
         items_fed=9,
         items_processed=4,

@@ -2,9 +2,9 @@
 
 The property tests (``test_pipeline_property.py``) draw a :class:`Scenario`: stages with random
 workers, queue capacities, retry modes and attempts, a deterministic fault plan per task, a
-``skip_if`` plan, ``on_success``/``on_failure`` plans, and how the items are fed. :func:`expect`
-then says, for one item and the stage it enters, everything the run must show of it: its
-result or its failure (stage, task, attempts, the exception of the last attempt), every task
+``skip_if`` plan, ``on_success``/``on_skip``/``on_failure`` plans, and how the items are fed.
+:func:`expect` then says, for one item and the stage it enters, everything the run must show of
+it: its result or its failure (stage, task, attempts, the exception of the last attempt), every task
 call in order, the stage callbacks it causes, its status history and its task events. Nothing
 here looks at a run: the model is computed from the parameters, so a test that compares a run
 with it checks the pipeline against an independent account.
@@ -123,6 +123,7 @@ class StagePlan:
     skip: SkipPlan | None = None
     on_success: CallbackPlan | None = None
     on_failure: CallbackPlan | None = None
+    on_skip: CallbackPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -183,10 +184,13 @@ class Expected:
         failure: ``(stage, task, attempts, error type, error args, value entering the stage)``
             if the item fails a stage.
         calls: ``(stage, task)`` of every task call.
-        callbacks: ``("success", stage, skipped, value)`` for each ``on_success`` call and
+        callbacks: ``("success", stage, value)`` for each ``on_success`` call,
+            ``("skip", stage, value)`` for ``on_skip`` and
             ``("failure", stage, task, attempts, error args)`` for ``on_failure``.
         callback_errors: How many of those calls raise.
-        statuses: ``(stage, status, skipped)`` of each status event (a tracker's history).
+        statuses: ``(stage, status)`` of each status event (a tracker's history): a skipped
+            item has ``"skipped"`` alone in that stage (no ``"in_progress"``), and each retry
+            (of a task, or of the stage's run) a ``"retrying"``.
         task_events: ``(stage, task, event type, attempt)`` of each task event.
     """
 
@@ -196,7 +200,7 @@ class Expected:
     calls: list[tuple[int, int]] = field(default_factory=list)
     callbacks: list[tuple[Any, ...]] = field(default_factory=list)
     callback_errors: int = 0
-    statuses: list[tuple[str, str, bool]] = field(default_factory=list)
+    statuses: list[tuple[str, str]] = field(default_factory=list)
     task_events: list[tuple[str, str, str, int]] = field(default_factory=list)
 
     @property
@@ -212,23 +216,26 @@ def expect(stages: tuple[StagePlan, ...], item: int, entry: int = 0) -> Expected
     for index in range(entry, len(stages)):
         stage = stages[index]
         name = stage_name(index)
-        expected.statuses += [(name, "queued", False), (name, "in_progress", False)]
+        expected.statuses.append((name, "queued"))
         if stage.skip is not None:
             if stage.skip.raises(item):
                 _fail(expected, stage, name, None, 1, SkipFault(index, item), value)
                 return expected
             if stage.skip.skip(item):
-                expected.statuses.append((name, "completed", True))
-                _succeed(expected, stage, name, True, value)
+                expected.statuses.append((name, "skipped"))
+                if stage.on_skip is not None:
+                    expected.callbacks.append(("skip", name, value))
+                    expected.callback_errors += stage.on_skip.raises(item)
                 continue
+        expected.statuses.append((name, "in_progress"))
         run = _per_task if stage.retry == "per_task" else _per_stage
         ended = run(expected, stage, index, value)
         if isinstance(ended, _Failed):
             _fail(expected, stage, name, ended.task, ended.attempts, ended.error, value)
             return expected
         value = ended
-        expected.statuses.append((name, "completed", False))
-        _succeed(expected, stage, name, False, value)
+        expected.statuses.append((name, "completed"))
+        _succeed(expected, stage, name, value)
     expected.value = value
     return expected
 
@@ -260,6 +267,7 @@ def _per_task(expected: Expected, stage: StagePlan, index: int, value: Value) ->
                 expected.task_events.append((name, label, "fail", attempt))
                 return _Failed(label, attempt, Fault(index, position, item, attempt))
             expected.task_events.append((name, label, "retry", attempt))
+            expected.statuses.append((name, "retrying"))
     return item, trace
 
 
@@ -280,6 +288,7 @@ def _per_stage(expected: Expected, stage: StagePlan, index: int, value: Value) -
                 failed = position
                 if run < stage.attempts:
                     expected.task_events.append((name, label, "retry", run))
+                    expected.statuses.append((name, "retrying"))
                 break
             expected.task_events.append((name, label, "complete", run))
             trace = (*trace, label)
@@ -290,9 +299,9 @@ def _per_stage(expected: Expected, stage: StagePlan, index: int, value: Value) -
     return _Failed(label, stage.attempts, Fault(index, failed, item, calls[failed]))
 
 
-def _succeed(expected: Expected, stage: StagePlan, name: str, skipped: bool, value: Value) -> None:
+def _succeed(expected: Expected, stage: StagePlan, name: str, value: Value) -> None:
     if stage.on_success is not None:
-        expected.callbacks.append(("success", name, skipped, value))
+        expected.callbacks.append(("success", name, value))
         expected.callback_errors += stage.on_success.raises(expected.item)
 
 
@@ -305,7 +314,7 @@ def _fail(
     error: Exception,
     value: Value,
 ) -> None:
-    expected.statuses.append((name, "failed", False))
+    expected.statuses.append((name, "failed"))
     expected.failure = (name, task, attempts, type(error).__name__, error.args, value)
     if stage.on_failure is not None:
         expected.callbacks.append(("failure", name, task, attempts, error.args))
@@ -328,6 +337,7 @@ stage_plans = st.builds(
     skip=st.none() | st.builds(SkipPlan, rules, rules),
     on_success=callback_plans,
     on_failure=callback_plans,
+    on_skip=callback_plans,
 )
 batches = st.builds(
     Batch,

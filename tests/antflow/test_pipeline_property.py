@@ -220,6 +220,7 @@ class Harness:
             skip_if=skip_if,
             on_success=self.callback(index, plan.on_success, self.succeeded),
             on_failure=self.callback(index, plan.on_failure, self.failed),
+            on_skip=self.callback(index, plan.on_skip, self.skipped),
         )
 
     def task(self, stage: int, position: int, plan: TaskPlan, kind: str) -> Callable[..., Any]:
@@ -286,7 +287,11 @@ class Harness:
 
     @staticmethod
     def succeeded(stage: str, value: Any, metadata: dict[str, Any]) -> tuple[Any, ...]:
-        return ("success", stage, metadata.get("skipped", False), value)
+        return ("success", stage, value)
+
+    @staticmethod
+    def skipped(stage: str, value: Any, metadata: dict[str, Any]) -> tuple[Any, ...]:
+        return ("skip", stage, value)
 
     @staticmethod
     def failed(stage: str, error: Exception, metadata: dict[str, Any]) -> tuple[Any, ...]:
@@ -385,7 +390,9 @@ class Outcome:
 
 
 def failure_of(failure: FailedItem) -> tuple[Any, ...]:
-    error = failure.error
+    error = failure.exception
+    assert error is not None
+    assert (failure.error, failure.error_type) == (str(error), type(error).__name__)
     return (
         failure.stage,
         failure.task,
@@ -417,8 +424,8 @@ def check_worker_metrics(pipeline: Pipeline, expected: dict[int, Expected]) -> N
     passed: Counter[str] = Counter()
     failed: Counter[str] = Counter()
     for model in expected.values():
-        for stage, status, _ in model.statuses:
-            if status == "completed":
+        for stage, status in model.statuses:
+            if status in ("completed", "skipped"):  # a skip counts as the worker's success
                 passed[stage] += 1
             elif status == "failed":
                 failed[stage] += 1
@@ -451,7 +458,7 @@ def check_complete(outcome: Outcome, log: ErrorLog) -> None:
     if harness.tracker is not None and scenario.tracking != "bare" and scenario.tracker_raises:
         rule = scenario.tracker_raises
         tracker_errors = sum(
-            rule(item) * sum(status == "in_progress" for _, status, _ in model.statuses)
+            rule(item) * sum(status == "in_progress" for _, status in model.statuses)
             for item, model in expected.items()
         )
     assert (harness.raised, harness.recorder.raised) == (stage_errors, tracker_errors)
@@ -483,15 +490,22 @@ def check_tracker(outcome: Outcome, tracker_errors: int) -> None:
     tracker, recorder = harness.tracker, harness.recorder
     assert tracker is not None
     last = stage_name(len(harness.scenario.stages) - 1)
+    ended: Counter[str] = Counter()
     for result in outcome.results:
         status = tracker.get_status(result.id)
         assert status is not None
-        assert (status.stage, status.status) == (last, "completed")
+        assert (status.stage, status.status) == expected[result.id].statuses[-1]
+        assert status.stage == last
+        ended[status.status] += 1
     for failure in summary.failed_items:
         status = tracker.get_status(failure.item_id)
         assert status is not None
         assert (status.stage, status.status) == (failure.stage, "failed")
-        assert status.metadata["error"] is failure.error
+        assert status.metadata["exception"] is failure.exception
+        assert (status.metadata["error"], status.metadata["error_type"]) == (
+            failure.error,
+            failure.error_type,
+        )
         assert (status.metadata["task"], status.metadata["attempts"]) == (
             failure.task,
             failure.attempts,
@@ -499,9 +513,12 @@ def check_tracker(outcome: Outcome, tracker_errors: int) -> None:
     assert tracker.get_stats() == {
         "queued": 0,
         "in_progress": 0,
-        "completed": len(outcome.results),
+        "completed": ended["completed"],
         "failed": summary.total_failed,
+        "retrying": 0,
+        "skipped": ended["skipped"],
     }
+    assert sum(ended.values()) == len(outcome.results)
     mine = tracker.get_error_summary()
     assert (mine.total_failed, mine.errors_by_type, mine.errors_by_stage) == (
         summary.total_failed,
@@ -576,8 +593,8 @@ def check_cancelled(outcome: Outcome, log: ErrorLog, yielded: int | None) -> Non
                 assert seen == model.task_events, item
 
 
-def statuses(history: list[StatusEvent]) -> list[tuple[str, str, bool]]:
-    return [(e.stage, e.status, bool(e.metadata.get("skipped", False))) for e in history]
+def statuses(history: list[StatusEvent]) -> list[tuple[str, str]]:
+    return [(e.stage, e.status) for e in history]
 
 
 def task_events(events: list[TaskEvent]) -> dict[Any, list[tuple[str, str, str, int]]]:
@@ -589,7 +606,7 @@ def task_events(events: list[TaskEvent]) -> dict[Any, list[tuple[str, str, str, 
 
 def failure_keys(summary: ErrorSummary) -> list[tuple[Any, str, str | None, int, int]]:
     def key(f: FailedItem) -> tuple[Any, str, str | None, int, int]:
-        return (f.item_id, f.stage, f.task, f.attempts, id(f.error))
+        return (f.item_id, f.stage, f.task, f.attempts, id(f.exception))
 
     return sorted(map(key, summary.failed_items))
 

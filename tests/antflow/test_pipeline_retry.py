@@ -206,5 +206,5 @@ async def test_per_stage_task_events_when_every_run_fails() -> None:
     ]
     failed = pipeline.get_error_summary().failed_items[0]
     assert (failed.task, failed.attempts) == ("Flaky", 2)
-    assert events[-1].error is failed.error
-    assert events[3].error is not failed.error  # each retry event carries its own run's error
+    assert events[-1].error is failed.exception
+    assert events[3].error is not failed.exception  # each retry event carries its own run's error

@@ -157,13 +157,17 @@ async def test_skip_if_that_raises_fails_the_item_with_that_exception(tracked: b
     assert sorted(seen_by_next_stage) == [0, 2, 6]  # never item 2
     (failed,) = pipeline.get_error_summary().failed_items
     assert (failed.item_id, failed.stage, failed.task, failed.attempts) == (2, "A", None, 1)
-    assert failed.error is boom
+    assert failed.exception is boom
     assert [(i, e, m["task"], m["attempts"]) for i, e, m in failures] == [(2, boom, None, 1)]
     if tracker is not None:
         status = tracker.get_status(2)
         assert status is not None
-        assert (status.stage, status.status, status.metadata["error"]) == ("A", "failed", boom)
-        assert [e.stage for e in tracker.get_history(2)] == ["A", "A", "A"]
+        assert (status.stage, status.status, status.metadata["exception"]) == ("A", "failed", boom)
+        # skip_if is asked before the item is reported in progress
+        assert [(e.stage, e.status) for e in tracker.get_history(2)] == [
+            ("A", "queued"),
+            ("A", "failed"),
+        ]
 
 
 async def test_results_property_after_start_feed_join() -> None:

@@ -47,10 +47,22 @@ async def test_failed_status_carries_the_error() -> None:
         stages=[Stage("S", 2, [fail_on_odd], task_attempts=1)], status_tracker=tracker
     )
     await pipeline.run(range(4))
-    assert tracker.get_stats() == {"queued": 0, "in_progress": 0, "completed": 2, "failed": 2}
+    assert tracker.get_stats() == {
+        "queued": 0,
+        "in_progress": 0,
+        "completed": 2,
+        "failed": 2,
+        "retrying": 0,
+        "skipped": 0,
+    }
     failed = sorted(tracker.get_by_status("failed"), key=lambda e: e.item_id)
     assert [e.item_id for e in failed] == [1, 3]
-    assert isinstance(failed[0].metadata["error"], ValueError)
+    # 0.10's metadata (the error's text and class name), and the exception itself
+    assert (failed[0].metadata["error"], failed[0].metadata["error_type"]) == (
+        "odd 1",
+        "ValueError",
+    )
+    assert isinstance(failed[0].metadata["exception"], ValueError)
     assert tracker.get_error_summary().errors_by_stage == {"S": 2}
 
 
