@@ -183,7 +183,7 @@ def _worker_table(snapshot: DashboardSnapshot, max_rows: int) -> Table:
         busy = state.status == "busy"
         since = state.processing_since
         table.add_row(
-            state.worker,
+            state.worker_name,
             Text(state.status, style="yellow" if busy else "dim"),
             str(state.current_item_id) if busy else "",
             (state.current_task or "") if busy else "",

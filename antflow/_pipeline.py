@@ -221,9 +221,9 @@ class Pipeline:
         """Get current state of all workers (``"stopped"`` before the first run)."""
         if self._state is None:
             return {
-                name: WorkerState(name, stage, i, "stopped")
+                name: WorkerState(name, stage, "stopped")
                 for stage, names in self.get_worker_names().items()
-                for i, name in enumerate(names)
+                for name in names
             }
         return {worker.name: worker.state() for worker in self._state.workers}
 

@@ -180,9 +180,8 @@ class StageWorker:
     def state(self) -> WorkerState:
         """What the worker is doing now."""
         return WorkerState(
-            worker=self.name,
+            worker_name=self.name,
             stage=self.stage,
-            worker_id=self.worker_id,
             status=self.status,
             current_item_id=self.current_item_id,
             current_task=self.current_task,
@@ -192,7 +191,7 @@ class StageWorker:
     def metrics(self) -> WorkerMetrics:
         """The worker's totals over the run."""
         return WorkerMetrics(
-            worker=self.name,
+            worker_name=self.name,
             stage=self.stage,
             items_processed=self.processed,
             items_failed=self.failed,

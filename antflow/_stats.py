@@ -62,12 +62,11 @@ class StageStats:
 
 @dataclass(frozen=True, slots=True)
 class WorkerState:
-    """What one worker is doing right now.
+    """What one worker is doing right now (antflow 0.10's fields, in 0.10's order).
 
     Attributes:
-        worker: The worker's name, ``"{stage}-W{worker_id}"``.
+        worker_name: The worker's name, ``"{stage}-W{i}"``.
         stage: Its stage.
-        worker_id: Its index in the stage, 0 to ``workers - 1``.
         status: ``"idle"`` (waiting for an item), ``"busy"`` or ``"stopped"``.
         current_item_id: The item it holds, if busy.
         current_task: The task it is running, or the text the task last passed to
@@ -75,29 +74,38 @@ class WorkerState:
         processing_since: ``time.time()`` when it took the current item.
     """
 
-    worker: str
+    worker_name: str
     stage: str
-    worker_id: int
     status: WorkerStatus
     current_item_id: Any = None
     current_task: str | None = None
     processing_since: float | None = None
 
+    @property
+    def worker(self) -> str:
+        """The worker's name (this library's earlier spelling of ``worker_name``)."""
+        return self.worker_name
+
+    @property
+    def worker_id(self) -> int | None:
+        """Its index in the stage, read from the name (``"Fetch-W3"`` -> 3), else ``None``."""
+        return _worker_index(self.worker_name)
+
 
 @dataclass(frozen=True, slots=True)
 class WorkerMetrics:
-    """Totals of one worker over the run.
+    """Totals of one worker over the run (antflow 0.10's fields, in 0.10's order).
 
     Attributes:
-        worker: The worker's name.
+        worker_name: The worker's name.
         stage: Its stage.
-        items_processed: Items it completed the stage with.
+        items_processed: Items it completed (or skipped) the stage with.
         items_failed: Items that failed the stage in its hands.
-        total_processing_time: Seconds spent on items.
+        total_processing_time: Seconds spent on items, failed ones included.
         last_active: ``time.time()`` when it last finished an item.
     """
 
-    worker: str
+    worker_name: str
     stage: str
     items_processed: int = 0
     items_failed: int = 0
@@ -105,10 +113,24 @@ class WorkerMetrics:
     last_active: float | None = None
 
     @property
+    def worker(self) -> str:
+        """The worker's name (this library's earlier spelling of ``worker_name``)."""
+        return self.worker_name
+
+    @property
     def avg_processing_time(self) -> float:
-        """Mean seconds per item, 0.0 before the first item."""
+        """Mean seconds per item handled (processed or failed), 0.0 before the first.
+
+        0.10 divides by ``items_processed`` alone, which overstates the mean when items fail,
+        since ``total_processing_time`` counts their time too.
+        """
         done = self.items_processed + self.items_failed
         return self.total_processing_time / done if done else 0.0
+
+
+def _worker_index(name: str) -> int | None:
+    _, sep, index = name.rpartition("-W")
+    return int(index) if sep and index.isdigit() else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -71,9 +71,9 @@ def sample_snapshot() -> DashboardSnapshot:
     """A hand-made snapshot of a two-stage run in progress, with one failure."""
     now = time.time()
     states = {
-        "Fetch-W0": WorkerState("Fetch-W0", "Fetch", 0, "busy", "item-7", "downloading", now - 2),
-        "Fetch-W1": WorkerState("Fetch-W1", "Fetch", 1, "idle"),
-        "Save-W0": WorkerState("Save-W0", "Save", 0, "busy", "item-3", None, now - 0.5),
+        "Fetch-W0": WorkerState("Fetch-W0", "Fetch", "busy", "item-7", "downloading", now - 2),
+        "Fetch-W1": WorkerState("Fetch-W1", "Fetch", "idle"),
+        "Save-W0": WorkerState("Save-W0", "Save", "busy", "item-3", None, now - 0.5),
     }
     metrics = {
         "Fetch-W0": WorkerMetrics("Fetch-W0", "Fetch", 3, 1, 2.0, now),

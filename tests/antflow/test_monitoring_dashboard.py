@@ -85,9 +85,7 @@ def test_full_adds_workers_and_recent_errors() -> None:
 
 def test_full_shows_the_longest_busy_workers_when_there_are_too_many() -> None:
     now = time.time()
-    states = {
-        f"S-W{i}": WorkerState(f"S-W{i}", "S", i, "busy", i, None, now - i) for i in range(30)
-    }
+    states = {f"S-W{i}": WorkerState(f"S-W{i}", "S", "busy", i, None, now - i) for i in range(30)}
     snapshot = DashboardSnapshot(
         states, {}, PipelineStats(queue_sizes={"S": 0}), ErrorSummary(), now
     )

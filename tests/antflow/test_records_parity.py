@@ -1,0 +1,40 @@
+"""The records a run hands back have antflow 0.10's fields, in 0.10's order."""
+
+from __future__ import annotations
+
+from antflow import Pipeline, Stage, WorkerMetrics, WorkerState
+
+
+async def double(x: int) -> int:
+    return 2 * x
+
+
+def test_worker_state_takes_0_10_fields_positionally() -> None:
+    state = WorkerState("Fetch-W3", "Fetch", "busy", "item-1", "downloading", 12.5)
+    assert (state.worker_name, state.stage, state.status) == ("Fetch-W3", "Fetch", "busy")
+    assert (state.current_item_id, state.current_task, state.processing_since) == (
+        "item-1",
+        "downloading",
+        12.5,
+    )
+    assert (state.worker, state.worker_id) == ("Fetch-W3", 3)
+    assert WorkerState("odd name", "S", "idle").worker_id is None
+
+
+def test_worker_metrics_take_0_10_fields_positionally() -> None:
+    metrics = WorkerMetrics("Save-W0", "Save", 3, 1, 2.0, 99.0)
+    assert (metrics.worker_name, metrics.worker, metrics.stage) == ("Save-W0", "Save-W0", "Save")
+    assert (metrics.items_processed, metrics.items_failed) == (3, 1)
+    assert metrics.avg_processing_time == 0.5  # 2.0 s over the 4 items handled
+
+
+async def test_a_run_reports_workers_by_worker_name() -> None:
+    pipeline = Pipeline([Stage("A", 2, [double])])
+    assert {s.worker_name for s in pipeline.get_worker_states().values()} == {"A-W0", "A-W1"}
+    await pipeline.run(range(5))
+    states = pipeline.get_worker_states()
+    metrics = pipeline.get_worker_metrics()
+    assert set(states) == set(metrics) == {"A-W0", "A-W1"}
+    assert all(name == s.worker_name for name, s in states.items())
+    assert sorted(s.worker_id for s in states.values()) == [0, 1]
+    assert sum(m.items_processed for m in metrics.values()) == 5
