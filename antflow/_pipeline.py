@@ -227,8 +227,9 @@ class Pipeline:
         }
 
     def get_worker_states(self) -> dict[str, WorkerState]:
-        """Get current state of all workers (``"stopped"`` before the first run)."""
-        if self._state is None:
+        """Get current state of all workers (``"stopped"`` before the first run, and while items
+        fed before ``start()`` wait for it)."""
+        if self._state is None or not self._state.served:
             return {
                 name: WorkerState(name, stage, i, "stopped")
                 for stage, names in self.get_worker_names().items()

@@ -100,6 +100,8 @@ class RunState:
             stage.name: entry for stage, entry in zip(stages, self.entries, strict=True)
         }
         self.phase = RunPhase.READY
+        #: :meth:`serve` has begun (the workers were started). Invariant: written only there.
+        self.served = False
         self.stopped = anyio.Event()
         self._scope: anyio.CancelScope | None = None
         #: An exception raised by the inputs being fed in the background (stream()).
@@ -122,6 +124,7 @@ class RunState:
         With ``feed``, also feed those items to the first stage and, once all are done, close
         the queues (and the output stream): the run then ends on its own.
         """
+        self.served = True
         try:
             async with anyio.create_task_group() as tg:
                 self._scope = tg.cancel_scope
