@@ -399,6 +399,7 @@ class Pipeline:
                 "buffer_size",
                 minimum=0,
                 hint="None means no limit, 0 hands each result over when asked for",
+                type_error=TypeError,
             )
         capacity: float = math.inf if buffer_size is None else buffer_size
 
