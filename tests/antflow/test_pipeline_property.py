@@ -561,7 +561,8 @@ def check_cancelled(outcome: Outcome, log: ErrorLog, yielded: int | None) -> Non
         assert stats.items_processed == len(results)
     else:  # stream(): results handed out but still in the stream's buffer were not yielded
         buffer = harness.scenario.buffer
-        assert yielded <= stats.items_processed <= yielded + (math.inf if buffer is None else buffer)
+        bound = math.inf if buffer is None else buffer
+        assert yielded <= stats.items_processed <= yielded + bound
     assert stats.callback_errors == harness.raised + harness.recorder.raised == log.count
     check_workers_stopped(pipeline)
     tracker = harness.tracker

@@ -223,7 +223,8 @@ async def test_cancelling_a_run_with_items_at_the_rendezvous_leaves_nothing_behi
     assert all(s.status == "stopped" for s in pipeline.get_worker_states().values())
     assert not pipeline.is_running
     stats = pipeline.get_stats()
-    assert stats.items_fed == 10 and stats.items_in_flight == 10  # abandoned, and reported
+    assert stats.items_fed == 10
+    assert stats.items_in_flight == 10
     assert gate.inside == 0
     assert set(gate.entered.values()) == {1}
     # The pipeline runs again.
@@ -243,7 +244,8 @@ async def test_shutdown_while_pull_workers_and_upstream_wait() -> None:
         await pipeline.start()
         await pipeline.feed(range(20))
         await all_parked()
-        assert gate.inside == 3 and len(holding(pipeline, "Make")) == 2
+        assert gate.inside == 3
+        assert len(holding(pipeline, "Make")) == 2
         await pipeline.shutdown()
     assert all(s.status == "stopped" for s in pipeline.get_worker_states().values())
     assert gate.inside == 0

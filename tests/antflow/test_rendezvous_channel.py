@@ -62,7 +62,8 @@ async def test_task_done_join_qsize_and_empty_count_items_handed_over() -> None:
         await channel.join()
         joined.append(True)
 
-    assert channel.empty() and channel.qsize() == 0
+    assert channel.empty()
+    assert channel.qsize() == 0
     async with anyio.create_task_group() as tg:
         tg.start_soon(channel.put, "a")
         tg.start_soon(channel.put, "b")
@@ -70,7 +71,8 @@ async def test_task_done_join_qsize_and_empty_count_items_handed_over() -> None:
         assert channel.qsize() == 0  # nothing handed over: nothing waits *in* the channel
         await channel.get()
         await channel.get()
-        assert channel.qsize() == 2 and not channel.empty()
+        assert channel.qsize() == 2
+        assert not channel.empty()
         tg.start_soon(join)
         channel.task_done()
         await all_parked()
@@ -79,7 +81,8 @@ async def test_task_done_join_qsize_and_empty_count_items_handed_over() -> None:
         await all_parked()
         assert joined == [True]
     channel.task_done()  # more task_done() than items: ignored, as in 0.10
-    assert channel.qsize() == 0 and channel.empty()
+    assert channel.qsize() == 0
+    assert channel.empty()
 
 
 async def test_close_ends_gets_and_refuses_puts() -> None:
