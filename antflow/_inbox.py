@@ -18,7 +18,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from .exceptions import PipelineError
 
-__all__ = ["Envelope", "Inbox", "QueueInbox"]
+__all__ = ["Envelope", "Inbox", "QueueInbox", "withdraw"]
 
 
 class Envelope:
@@ -34,6 +34,14 @@ class Envelope:
 
 
 _Abandoned = Callable[["Envelope"], None]
+
+
+def withdraw(heap: list[Any], entry: object) -> None:
+    """Take a waiter's ``entry`` out of ``heap`` if it is still there (``close_all()`` empties
+    the heap of waiters it wakes)."""
+    if entry in heap:
+        heap.remove(entry)
+        heapq.heapify(heap)
 
 
 class Inbox(Protocol):
@@ -216,9 +224,7 @@ class QueueInbox:
             await event.wait()
         except BaseException:
             if not waiter.admitted:  # leave no trace: newcomers must not queue behind it
-                if entry in self.waiting:  # else close_all() emptied the heap
-                    self.waiting.remove(entry)
-                    heapq.heapify(self.waiting)
+                withdraw(self.waiting, entry)
                 if abandoned is not None:
                     abandoned(envelope)
             raise

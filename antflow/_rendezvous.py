@@ -22,7 +22,7 @@ import anyio
 import anyio.lowlevel
 from anyio import EndOfStream, WouldBlock
 
-from ._inbox import Envelope
+from ._inbox import Envelope, withdraw
 from .exceptions import PipelineError
 
 __all__ = ["PULL_CLOSED", "Handoff", "PullInbox", "RendezvousChannel"]
@@ -118,9 +118,7 @@ class Handoff(Generic[T]):
                 if isinstance(exc, anyio.get_cancelled_exc_class()):
                     return True  # handed over: the cancellation comes at the next checkpoint
                 raise
-            if entry in self._givers:  # else close_all() emptied the heap
-                self._givers.remove(entry)
-                heapq.heapify(self._givers)
+            withdraw(self._givers, entry)
             if abandoned is not None:
                 abandoned(item)
             raise

@@ -137,6 +137,22 @@ async def test_run_and_stream_refuse_while_items_wait_for_start() -> None:
     assert [r.value for r in pipeline.results] == [1]
 
 
+async def test_a_cancelled_start_abandons_the_items_fed_before_it_like_any_run() -> None:
+    pipeline = Pipeline([Stage("S", 1, [abs], queue_capacity=1)])
+    await pipeline.feed([-1, -2, -3])
+    async with pipeline:
+        with anyio.CancelScope() as scope:
+            scope.cancel()
+            await pipeline.start()
+        assert not pipeline.is_running
+        assert pipeline.get_stats().items_in_flight == 3  # abandoned, and reported
+        assert {s.status for s in pipeline.get_worker_states().values()} == {"stopped"}
+        await pipeline.start()  # a new run
+        await pipeline.feed([-4])
+        await pipeline.join()
+    assert [r.value for r in pipeline.results] == [4]
+
+
 # -- queue_capacity=0: no limit ----------------------------------------------------------------
 
 
