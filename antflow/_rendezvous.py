@@ -173,13 +173,12 @@ class Handoff(Generic[T]):
         self._takers.append(taker)
         try:
             await taker.event.wait()
-        except anyio.get_cancelled_exc_class():
+        except BaseException as exc:
             if taker.served:
-                return taker.item  # handed over: the cancellation comes at the next checkpoint
-            self._takers.remove(taker)
-            raise
-        except BaseException:
-            if not taker.served and taker in self._takers:
+                if isinstance(exc, anyio.get_cancelled_exc_class()):
+                    return taker.item  # handed over: the cancellation comes at the next checkpoint
+                raise
+            if taker in self._takers:  # else a close emptied the line of takers it woke
                 self._takers.remove(taker)
             raise
         if taker.served:

@@ -143,6 +143,25 @@ async def test_a_get_cancelled_before_the_hand_over_leaves_no_trace() -> None:
     assert doomed.cancelled_caught
 
 
+async def test_a_get_cancelled_as_the_channel_closes_is_cancelled() -> None:
+    # Found by the property test: the close had already taken the getter out of line.
+    channel = RendezvousChannel()
+    got: list[Any] = []
+    async with anyio.create_task_group() as tg:
+        scope = anyio.CancelScope()
+
+        async def get() -> None:
+            with scope:
+                got.append(await channel.get())
+
+        tg.start_soon(get)
+        await all_parked()
+        scope.cancel()
+        channel.close()
+    assert got == []
+    assert scope.cancelled_caught
+
+
 async def test_a_get_cancelled_after_the_hand_over_still_returns_the_item() -> None:
     channel = RendezvousChannel()
     got: list[Any] = []
