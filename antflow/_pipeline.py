@@ -604,6 +604,8 @@ class Pipeline:
         return self._pending
 
     def _refuse_pending(self, what: str) -> None:
+        if self._pending is not None and not self._pending.ledger.in_flight:
+            self._drop_pending()  # only empty feeds came before: nothing waits
         if self._pending is not None:
             raise PipelineError(
                 f"{what}: {self._pending.ledger.in_flight} items were fed before start() and "

@@ -153,6 +153,12 @@ async def test_a_cancelled_start_abandons_the_items_fed_before_it_like_any_run()
     assert [r.value for r in pipeline.results] == [4]
 
 
+async def test_an_empty_feed_before_start_holds_nothing_back() -> None:
+    pipeline = Pipeline([Stage("S", 1, [abs])])
+    await pipeline.feed([])
+    assert [r.value for r in await pipeline.run([-1])] == [1]
+
+
 # -- queue_capacity=0: no limit ----------------------------------------------------------------
 
 
