@@ -1,10 +1,15 @@
-"""A stage's queue: a bounded memory object stream, entered in priority order when full."""
+"""A stage's way in: the :class:`Inbox` protocol, and the queue (:class:`QueueInbox`) that most
+stages have: a memory object stream, bounded or not, entered in priority order when full.
+
+The other kind, a pull stage's rendezvous with no queue at all, is
+:class:`~antflow._rendezvous.PullInbox`.
+"""
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import anyio
 import anyio.lowlevel
@@ -13,7 +18,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from .exceptions import PipelineError
 
-__all__ = ["Envelope", "Inbox"]
+__all__ = ["Envelope", "Inbox", "QueueInbox", "withdraw"]
 
 
 class Envelope:
@@ -31,31 +36,107 @@ class Envelope:
 _Abandoned = Callable[["Envelope"], None]
 
 
+def withdraw(heap: list[Any], entry: object) -> None:
+    """Take a waiter's ``entry`` out of ``heap`` if it is still there (``close_all()`` empties
+    the heap of waiters it wakes)."""
+    if entry in heap:
+        heap.remove(entry)
+        heapq.heapify(heap)
+
+
+class Inbox(Protocol):
+    """What a stage worker takes items from, and what the feeder and the stage before put into.
+
+    Two kinds: :class:`QueueInbox` (a queue, bounded or not) and
+    :class:`~antflow._rendezvous.PullInbox` (a pull stage's rendezvous: no queue).
+    """
+
+    #: The stage's name, for error messages.
+    name: str
+
+    def size(self) -> int:
+        """Items waiting in front of the stage that no worker of any stage holds."""
+        ...
+
+    def take_nowait(self) -> Envelope:
+        """Take the next item without waiting (not a checkpoint).
+
+        Raises:
+            anyio.WouldBlock: nothing to take now.
+            anyio.EndOfStream: nothing to take, and the inbox is closed.
+        """
+        ...
+
+    async def take(self) -> Envelope:
+        """Take the next item, waiting for one (a checkpoint).
+
+        Raises:
+            anyio.EndOfStream: nothing to take, and the inbox is closed.
+        """
+        ...
+
+    def put_nowait(self, envelope: Envelope) -> bool:
+        """Put ``envelope`` in if that needs no waiting and nobody waits before it; else False."""
+        ...
+
+    async def wait_to_put(self, envelope: Envelope, abandoned: _Abandoned | None = None) -> None:
+        """Put ``envelope`` in after :meth:`put_nowait` returned False, waiting (by priority).
+
+        If cancelled before the item went in, calls ``abandoned(envelope)`` and propagates the
+        cancellation; an item that went in stays in.
+
+        Raises:
+            PipelineError: the inbox was closed for good while waiting (the item is not in).
+        """
+        ...
+
+    def hold(self, envelope: Envelope) -> None:
+        """Keep ``envelope`` to go in, in its priority turn, without a task waiting for it.
+
+        Only before the run's workers start (``feed()`` before ``start()``): the items wait in
+        line as waiting senders would, and go in as workers take items.
+        """
+        ...
+
+    def close(self) -> None:
+        """No more puts: what is in (or held) drains, then takers get ``EndOfStream``."""
+        ...
+
+    def close_all(self) -> None:
+        """Close for good (the run is over or abandoned): waiting senders raise."""
+        ...
+
+
 class _Waiter:
-    """A sender waiting for room with its item; its heap entry is ``(priority, arrival, self)``."""
+    """A sender waiting for room with its item; its heap entry is ``(priority, arrival, self)``.
+
+    ``event`` is None for an item held with no task waiting for it (:meth:`QueueInbox.hold`).
+    """
 
     __slots__ = ("admitted", "envelope", "event")
 
-    def __init__(self, envelope: Envelope) -> None:
+    def __init__(self, envelope: Envelope, event: anyio.Event | None) -> None:
         self.envelope = envelope
-        self.event = anyio.Event()
+        self.event = event
         self.admitted = False
 
 
-class Inbox:
-    """At most ``capacity`` items buffered; ``put`` waits while full, lowest priority value first.
+class QueueInbox:
+    """At most ``capacity`` items buffered (``math.inf``: no limit); ``put`` waits while full,
+    lowest priority value first.
 
     The buffer is a memory object stream, so the queue never holds more than ``capacity`` items
     and items leave it in the order they entered. When it is full, senders wait in a heap
     ordered by ``(priority, arrival)``. Each item a worker takes frees one slot, and that worker
     moves the item of the waiting sender with the lowest priority value (the earliest among
     equals) into it at once, then wakes that sender (as anyio's own streams hand items over).
-    While any sender waits, newcomers queue behind it instead of taking a free slot.
+    While any sender waits, newcomers queue behind it instead of taking a free slot. An
+    unbounded queue is never full: nobody waits, and priorities play no part.
     """
 
-    __slots__ = ("_arrivals", "_receive", "_send", "name", "waiting")
+    __slots__ = ("_arrivals", "_held", "_receive", "_send", "name", "waiting")
 
-    def __init__(self, capacity: int, name: str = "") -> None:
+    def __init__(self, capacity: float, name: str = "") -> None:
         self.name = name  # the stage's, for error messages
         self._send: MemoryObjectSendStream[Envelope]
         self._receive: MemoryObjectReceiveStream[Envelope]
@@ -64,10 +145,13 @@ class Inbox:
         #: written only by this class's methods.
         self.waiting: list[tuple[int, int, _Waiter]] = []
         self._arrivals = 0
+        #: How many of ``waiting`` are held items (no task waits for them). Invariant: written
+        #: only by :meth:`hold`, :meth:`admit_waiting` and :meth:`close_all`.
+        self._held = 0
 
     def size(self) -> int:
-        """Items in the buffer now."""
-        return self._receive.statistics().current_buffer_used
+        """Items in the buffer now, and items held to go in (fed before ``start()``)."""
+        return self._receive.statistics().current_buffer_used + self._held
 
     def take_nowait(self) -> Envelope:
         """Take the next item without waiting (not a checkpoint), moving a waiting one in.
@@ -132,15 +216,15 @@ class Inbox:
         if self.put_nowait(envelope):
             return
         self._arrivals += 1
-        waiter = _Waiter(envelope)
+        event = anyio.Event()
+        waiter = _Waiter(envelope, event)
         entry = (envelope.priority, self._arrivals, waiter)
         heapq.heappush(self.waiting, entry)
         try:
-            await waiter.event.wait()
+            await event.wait()
         except BaseException:
             if not waiter.admitted:  # leave no trace: newcomers must not queue behind it
-                self.waiting.remove(entry)
-                heapq.heapify(self.waiting)
+                withdraw(self.waiting, entry)
                 if abandoned is not None:
                     abandoned(envelope)
             raise
@@ -151,6 +235,12 @@ class Inbox:
                 f"the pipeline stopped (shutdown(), or its run ended) while item "
                 f"{envelope.id!r} waited for room in stage {self.name!r}; it was not fed"
             )
+
+    def hold(self, envelope: Envelope) -> None:
+        """Keep ``envelope`` in line to go in, with no task waiting for it (see :class:`Inbox`)."""
+        self._arrivals += 1
+        heapq.heappush(self.waiting, (envelope.priority, self._arrivals, _Waiter(envelope, None)))
+        self._held += 1
 
     def admit_waiting(self) -> None:
         """After an item was taken: move waiting items in.
@@ -168,7 +258,10 @@ class Inbox:
                 return
             heapq.heappop(waiting)
             waiter.admitted = True
-            waiter.event.set()
+            if waiter.event is not None:
+                waiter.event.set()
+            else:
+                self._held -= 1
 
     def close(self) -> None:
         """No more puts: workers drain what is buffered, then get ``EndOfStream``."""
@@ -179,5 +272,7 @@ class Inbox:
         self._send.close()
         self._receive.close()
         waiting, self.waiting = self.waiting, []
+        self._held = 0  # held items stay counted in flight, as queued ones do
         for _, _, waiter in waiting:
-            waiter.event.set()  # not admitted: wait_to_put raises
+            if waiter.event is not None:
+                waiter.event.set()  # not admitted: wait_to_put raises

@@ -53,7 +53,8 @@ class Outlet:
 
 
 class NextStage(Outlet):
-    """Into the next stage's queue, entered in priority order when full."""
+    """Into the next stage's inbox: its queue (entered in priority order when full), or a pull
+    stage's rendezvous (entered when one of its workers takes the item)."""
 
     __slots__ = ("hook", "inbox", "stage")
 
@@ -65,10 +66,16 @@ class NextStage(Outlet):
         super().__init__(ledger, inbox.put_nowait if self.hook is None else _refuse)
 
     async def pass_on(
-        self, envelope: Envelope, abandoned: Callable[[Envelope], None] | None = None
+        self,
+        envelope: Envelope,
+        abandoned: Callable[[Envelope], None] | None = None,
+        *,
+        hold: bool = False,
     ) -> None:
         """Report the item queued (if observed), then put it in, waiting while full.
 
+        With ``hold`` (``feed()`` before ``start()``), an item that does not go in at once is
+        held in line instead (:meth:`Inbox.hold <antflow._inbox.Inbox.hold>`): no waiting.
         If cancelled before the item entered the queue, calls ``abandoned(envelope)``.
         """
         if self.hook is not None:
@@ -82,6 +89,9 @@ class NextStage(Outlet):
                 raise
             if self.inbox.put_nowait(envelope):
                 return
+        if hold:
+            self.inbox.hold(envelope)
+            return
         await self.inbox.wait_to_put(envelope, abandoned)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import logging
+import math
 import operator
 import time
 from collections.abc import AsyncIterable, Callable, Coroutine, Iterable, Sequence, Sized
@@ -30,6 +32,11 @@ if TYPE_CHECKING:
 __all__ = ["Pipeline", "PipelineBuilder"]
 
 _BY_SEQUENCE = operator.attrgetter("sequence")
+_log = logging.getLogger("antflow")
+
+#: ``Pipeline.stream()``'s ``buffer_size`` when none is given: finished results that may wait
+#: for the consumer.
+DEFAULT_STREAM_BUFFER = 64
 
 
 class PipelineState(enum.Enum):
@@ -115,6 +122,8 @@ class Pipeline:
         self.collect_results = bool(collect_results)
         self.status_tracker = status_tracker
         self._state: RunState | None = None
+        #: The run ``start()`` will begin, made by a ``feed()`` before it: holds the items fed.
+        self._pending: RunState | None = None
         self._lifecycle = PipelineState.IDLE
         self._owner: TaskGroup | None = None
 
@@ -218,8 +227,9 @@ class Pipeline:
         }
 
     def get_worker_states(self) -> dict[str, WorkerState]:
-        """Get current state of all workers (``"stopped"`` before the first run)."""
-        if self._state is None:
+        """Get current state of all workers (``"stopped"`` before the first run, and while items
+        fed before ``start()`` wait for it)."""
+        if self._state is None or not self._state.served:
             return {
                 name: WorkerState(name, stage, "stopped")
                 for stage, names in self.get_worker_names().items()
@@ -340,6 +350,7 @@ class Pipeline:
         self,
         items: Iterable[Any] | AsyncIterable[Any],
         progress: bool = False,
+        buffer_size: int | None = DEFAULT_STREAM_BUFFER,
         *,
         dashboard_update_interval: float = DEFAULT_UPDATE_INTERVAL,
         console: Console | None = None,
@@ -360,24 +371,41 @@ class Pipeline:
         ``async with Pipeline(...)`` block if there is one, else in the background of the event
         loop, as with :meth:`start`.
 
+        ``buffer_size`` is how many finished results may wait for the consumer: at most that
+        many (64 by default; the workers of the last stage wait while it is full), ``None`` for
+        no limit (antflow 0.10's default: a consumer slower than the pipeline then lets results
+        pile up in memory), ``0`` for a rendezvous: a result is handed over only when the
+        consumer asks for the next one, and until then the last stage's worker holding it
+        waits.
+
         ``progress=True`` shows the one-line progress bar, as in :meth:`run` (with
         ``dashboard_update_interval`` and ``console``, keyword-only additions to the seed's
         signature); it is updated from the background beside the workers and finished when the
         run stops.
 
         Raises:
-            PipelineError: the pipeline is already running (at the first iteration).
-            ValueError: a non-positive ``dashboard_update_interval`` (at the call).
+            PipelineError: the pipeline is already running, or items were fed before
+                ``start()`` (at the first iteration).
+            ValueError: a negative ``buffer_size`` or a non-positive
+                ``dashboard_update_interval`` (at the call).
+            TypeError: a ``buffer_size`` that is not an int or None (at the call).
         """
         display = choose_display(
             progress, None, None, dashboard_update_interval, console, title=self._title()
         )
+        if buffer_size is not None:
+            check_int(
+                buffer_size,
+                "buffer_size",
+                minimum=0,
+                hint="None means no limit, 0 hands each result over when asked for",
+                type_error=TypeError,
+            )
+        capacity: float = math.inf if buffer_size is None else buffer_size
 
         async def open_run() -> StreamRun:
             self._begin("stream()")
-            send_out, receive_out = anyio.create_memory_object_stream[PipelineResult](
-                self.stages[-1].capacity
-            )
+            send_out, receive_out = anyio.create_memory_object_stream[PipelineResult](capacity)
             state = self._state = RunState(
                 self.stages, self.status_tracker, collect=False, output=send_out
             )
@@ -419,13 +447,19 @@ class Pipeline:
 
         Inside ``async with Pipeline(...)`` the workers belong to that block; otherwise they run
         in the background of the event loop (cancelled by the loop at its end if you never call
-        :meth:`join` or :meth:`shutdown`).
+        :meth:`join` or :meth:`shutdown`). Items fed before ``start()`` are processed by this
+        run, first.
 
         Raises:
             PipelineError: If pipeline is already running.
         """
-        self._begin("start()")
-        state = self._state = RunState(
+        pending, self._pending = self._pending, None
+        try:
+            self._begin("start()")
+        except BaseException:
+            self._pending = pending
+            raise
+        state = self._state = pending or RunState(
             self.stages, self.status_tracker, collect=self.collect_results
         )
         try:
@@ -440,19 +474,25 @@ class Pipeline:
         target_stage: str | None = None,
         priority: int = DEFAULT_PRIORITY,
     ) -> None:
-        """Feed items into a stage (the first one by default) of the started pipeline.
+        """Feed items into a stage (the first one by default) of the pipeline.
 
-        Returns once every item is in the stage's queue: it waits while the queue is full.
-        Items fed to a later stage skip the stages before it. ``priority`` orders entry into
-        a full queue: a lower value enters first; items already queued keep their order.
+        Returns once every item is in the stage's queue: it waits while the queue is full (for
+        a pull stage: until one of its workers takes the item). Items fed to a later stage skip
+        the stages before it. ``priority`` orders entry into a full queue: a lower value
+        enters first; items already queued keep their order.
+
+        Before :meth:`start`, nothing waits: the items wait in the stage's queue, and those
+        that do not fit are held in line behind it (by priority), all to be processed once
+        ``start()`` runs. (antflow 0.10 waited for room there, which hung for good when the
+        queue filled up before ``start()``.) :meth:`shutdown` before ``start()`` drops them,
+        with a warning on the ``"antflow"`` logger.
 
         Raises:
             ValueError: If target_stage is provided but not found.
-            PipelineError: the pipeline is not started (call ``start()`` first, or use ``run()``);
-                or it was shut down while an item waited for room (that item and the ones after
-                it were not fed).
+            PipelineError: the pipeline is stopping; or it was shut down while an item waited
+                for room (that item and the ones after it were not fed).
         """
-        state = self._started("feed()")
+        state = self._feedable("feed()")
         entry = state.entry(target_stage)
         _check_priority(priority)
         await state.feed(items, entry, priority)
@@ -464,7 +504,7 @@ class Pipeline:
         priority: int = DEFAULT_PRIORITY,
     ) -> None:
         """Feed items from an async iterable; otherwise exactly like :meth:`feed`."""
-        state = self._started("feed_async()")
+        state = self._feedable("feed_async()")
         entry = state.entry(target_stage)
         _check_priority(priority)
         if not isinstance(items, AsyncIterable):
@@ -494,6 +534,9 @@ class Pipeline:
         says how many. Harmless if the pipeline is not running.
         """
         state = self._state
+        if self._pending is not None:
+            self._drop_pending()
+            return
         if state is None or self._lifecycle is PipelineState.IDLE:
             return
         self._lifecycle = PipelineState.STOPPING
@@ -541,9 +584,44 @@ class Pipeline:
             raise PipelineError(
                 f"{what}: this pipeline is already running; await join() or shutdown() first"
             )
+        self._refuse_pending(what)
         for stage in self.stages:
             stage.validate()
         self._lifecycle = PipelineState.RUNNING
+
+    def _feedable(self, what: str) -> RunState:
+        """The run to feed: the running one, else the one ``start()`` will begin (made now)."""
+        if self._lifecycle is PipelineState.RUNNING and self._state is not None:
+            return self._state
+        if self._lifecycle is not PipelineState.IDLE:
+            raise PipelineError(f"{what}: the pipeline is stopping; feed it after shutdown()")
+        if self._pending is None:
+            for stage in self.stages:
+                stage.validate()
+            self._pending = self._state = RunState(
+                self.stages, self.status_tracker, collect=self.collect_results
+            )
+        return self._pending
+
+    def _refuse_pending(self, what: str) -> None:
+        if self._pending is not None and not self._pending.ledger.in_flight:
+            self._drop_pending()  # only empty feeds came before: nothing waits
+        if self._pending is not None:
+            raise PipelineError(
+                f"{what}: {self._pending.ledger.in_flight} items were fed before start() and "
+                "wait for it; call `await pipeline.start()` then `await pipeline.join()` to "
+                "process them (or `await pipeline.shutdown()` to drop them)"
+            )
+
+    def _drop_pending(self) -> None:
+        pending, self._pending = self._pending, None
+        assert pending is not None
+        if pending.ledger.in_flight:
+            _log.warning(
+                "shutdown(): %d items fed before start() were never processed",
+                pending.ledger.in_flight,
+            )
+        pending.discard()
 
     def _started(self, what: str) -> RunState:
         state = self._state

@@ -13,12 +13,13 @@ from anyio.streams.memory import MemoryObjectSendStream
 
 from ._callbacks import CallbackErrors
 from ._fairness import CHECKPOINT_EVERY
-from ._inbox import Envelope, Inbox
+from ._inbox import Envelope, Inbox, QueueInbox
 from ._item_report import ItemReport
 from ._ledger import Ledger, split_item
 from ._observe import Hook, Observer, hook_of
 from ._outlet import Delivery, NextStage, Outlet, StreamDelivery
 from ._records import PipelineResult
+from ._rendezvous import PullInbox
 from ._stage import Stage
 from ._stage_tasks import StageTasks
 from ._stage_worker import StageWorker
@@ -71,7 +72,10 @@ class RunState:
         observers: list[Observer] = [tracker] if tracker is not None else []
         self.hook: Hook | None = hook_of(observers, self.callbacks)
         self.ledger = Ledger(collect and output is None)
-        inboxes = [Inbox(stage.capacity, stage.name) for stage in stages]
+        inboxes: list[Inbox] = [
+            PullInbox(stage.name) if stage.pull else QueueInbox(stage.capacity, stage.name)
+            for stage in stages
+        ]
         #: The way into each stage's queue, for the feeder and the stage before it.
         self.entries = [
             NextStage(self.ledger, inbox, stage.name, self.hook)
@@ -96,6 +100,8 @@ class RunState:
             stage.name: entry for stage, entry in zip(stages, self.entries, strict=True)
         }
         self.phase = RunPhase.READY
+        #: :meth:`serve` has begun (the workers were started). Invariant: written only there.
+        self.served = False
         self.stopped = anyio.Event()
         self._scope: anyio.CancelScope | None = None
         #: An exception raised by the inputs being fed in the background (stream()).
@@ -118,6 +124,7 @@ class RunState:
         With ``feed``, also feed those items to the first stage and, once all are done, close
         the queues (and the output stream): the run then ends on its own.
         """
+        self.served = True
         try:
             async with anyio.create_task_group() as tg:
                 self._scope = tg.cancel_scope
@@ -174,6 +181,15 @@ class RunState:
         if self._scope is not None:
             self._scope.cancel()
 
+    def discard(self) -> None:
+        """Abandon a run whose workers never started (items fed before ``start()``, then
+        ``shutdown()``): its items stay counted in flight, as queued items of a stopped run do."""
+        self.phase = RunPhase.STOPPED
+        for inbox in self.inboxes:
+            inbox.close_all()
+        self.stopped.set()
+        self.ledger.wake()
+
     def close(self) -> None:
         """No more items: workers finish what is queued, then exit."""
         if self.phase is RunPhase.SERVING:
@@ -203,8 +219,15 @@ class RunState:
         self, items: Iterable[Any] | AsyncIterable[Any], entry: NextStage, priority: int
     ) -> None:
         """Feed ``items`` into ``entry``'s stage one by one, lazily, waiting while it is full
-        (checkpointing at least every :data:`~antflow._fairness.CHECKPOINT_EVERY` items)."""
+        (checkpointing at least every :data:`~antflow._fairness.CHECKPOINT_EVERY` items).
+
+        Before the workers start (``feed()`` before ``start()``) nothing waits: items that do
+        not fit are held in line (:meth:`Inbox.hold <antflow._inbox.Inbox.hold>`) and go in
+        as the workers take items.
+        """
         admit, put_nowait = self.ledger.admit, entry.pass_on_nowait
+        if self.phase is RunPhase.READY:
+            put_nowait = self._put_or_hold(entry)
         if self.tracker is not None:
             admit = self._admit_hashable
         unyielded = 0  # items put in since the last checkpoint
@@ -235,11 +258,32 @@ class RunState:
             ) from None
         return self.ledger.admit(raw, priority)
 
+    def _put_or_hold(self, entry: NextStage) -> Callable[[Envelope], bool]:
+        """``entry.pass_on_nowait`` for a feed begun before the workers start: an item that does
+        not fit is held (True) while they have not started, and waits (False) once they have."""
+        put_nowait, hold = entry.pass_on_nowait, entry.inbox.hold
+        if entry.hook is not None:
+            return put_nowait  # refuses: _settle reports the item queued, then holds it
+
+        def put_or_hold(envelope: Envelope) -> bool:
+            if put_nowait(envelope):
+                return True
+            if self.phase is RunPhase.READY:
+                hold(envelope)
+                return True
+            return False
+
+        return put_or_hold
+
     async def _settle(self, entry: NextStage, envelope: Envelope, put: bool) -> int:
         """After ``put_nowait``: checkpoint (it was ``put`` in, and one was due), or put the item
-        in, waiting for room. Returns 0: the count of items put since the last checkpoint."""
+        in, waiting for room (holding it before the workers start). Returns 0: the count of
+        items put since the last checkpoint."""
         if put:
             await anyio.lowlevel.checkpoint()
+        elif self.phase is RunPhase.READY:
+            await entry.pass_on(envelope, self.ledger.unadmit, hold=True)
+            await anyio.lowlevel.checkpoint()  # reporting it need not have been one
         else:
             await entry.pass_on(envelope, self.ledger.unadmit)
         return 0

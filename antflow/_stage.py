@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
@@ -110,10 +111,13 @@ class Stage:
         self.validate()
 
     @property
-    def capacity(self) -> int:
-        """The number of items the stage's queue holds at most."""
+    def capacity(self) -> float:
+        """The number of items the stage's queue holds at most: ``0`` for a pull stage (it has
+        no queue), ``math.inf`` for ``queue_capacity=0`` (no limit)."""
+        if self.pull:
+            return 0
         if self.queue_capacity is not None:
-            return self.queue_capacity
+            return self.queue_capacity or math.inf
         return max(DEFAULT_QUEUE_CAPACITY_MIN, _DEFAULT_QUEUE_CAPACITY_PER_WORKER * self.workers)
 
     def validate(self) -> None:

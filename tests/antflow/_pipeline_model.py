@@ -124,6 +124,8 @@ class StagePlan:
     on_success: CallbackPlan | None = None
     on_failure: CallbackPlan | None = None
     on_skip: CallbackPlan | None = None
+    #: Make it a pull stage (taken only when it is not the first stage and retries per task).
+    pull: bool = False
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,10 @@ class Scenario:
     tracking: Tracking
     #: The tracker's ``on_status_change`` raises on ``in_progress`` events of these items.
     tracker_raises: Rule | None
+    #: ``stream()``'s ``buffer_size``.
+    buffer: int | None = 64
+    #: In ``feed`` mode, how many of the first ``feed()`` calls come before ``start()``.
+    early: int = 0
 
     def items(self) -> list[tuple[int, int]]:
         """Every item with the index of the stage it enters, in feed order (batch by batch)."""
@@ -329,7 +335,7 @@ callback_plans = st.none() | st.builds(CallbackPlan, st.sampled_from(["sync", "a
 stage_plans = st.builds(
     StagePlan,
     workers=st.integers(1, 3),
-    capacity=st.integers(1, 3),
+    capacity=st.integers(0, 3),  # 0: no limit
     retry=st.sampled_from(["per_task", "per_stage"]),
     attempts=st.integers(1, 3),
     kind=st.sampled_from(["await", "await", "plain", "thread"]),
@@ -338,6 +344,7 @@ stage_plans = st.builds(
     on_success=callback_plans,
     on_failure=callback_plans,
     on_skip=callback_plans,
+    pull=st.booleans(),
 )
 batches = st.builds(
     Batch,
@@ -357,4 +364,6 @@ def scenarios(modes: tuple[Mode, ...] = ("run", "stream", "feed")) -> st.SearchS
         concurrent=st.booleans(),
         tracking=st.sampled_from(["none", "bare", "sync", "async"]),
         tracker_raises=st.none() | rules,
+        buffer=st.sampled_from([None, 0, 1, 64]),
+        early=st.integers(0, 2),
     )

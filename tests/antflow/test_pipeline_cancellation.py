@@ -71,8 +71,10 @@ async def test_shutdown_stops_a_started_pipeline() -> None:
         await pipeline.shutdown()
         assert all_stopped(pipeline)
         assert blocker.cancelled == 2
-    with pytest.raises(PipelineError, match="not running"):
-        await pipeline.feed([1])
+    await pipeline.feed([1])  # idle again: the item waits for the next start()
+    assert pipeline.get_stats().items_fed == 1
+    assert not pipeline.is_running
+    await pipeline.shutdown()  # drops it
 
 
 async def test_leaving_async_with_shuts_down() -> None:
@@ -96,10 +98,12 @@ async def test_start_twice_is_an_error() -> None:
             await pipeline.run([1])
 
 
-async def test_feed_before_start_names_the_fix() -> None:
+async def test_run_while_items_wait_for_start_names_the_fix() -> None:
     pipeline = Pipeline(stages=[Stage("S", 1, [Blocker(1)])])
-    with pytest.raises(PipelineError, match=r"start\(\)"):
-        await pipeline.feed([1])
+    await pipeline.feed([1])  # waits for start()
+    with pytest.raises(PipelineError, match=r"fed before start\(\).*pipeline.start\(\)"):
+        await pipeline.run([2])
+    await pipeline.shutdown()
 
 
 async def test_feed_unknown_stage_is_value_error() -> None:

@@ -21,6 +21,7 @@ how each item ends and everything it causes on the way; the tests compare the ru
 from __future__ import annotations
 
 import logging
+import math
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -217,6 +218,7 @@ class Harness:
             task_attempts=plan.attempts,
             stage_attempts=plan.attempts,
             queue_capacity=plan.capacity,
+            pull=plan.pull and index > 0 and plan.retry == "per_task",
             skip_if=skip_if,
             on_success=self.callback(index, plan.on_success, self.succeeded),
             on_failure=self.callback(index, plan.on_failure, self.failed),
@@ -341,18 +343,21 @@ class Harness:
             await self._feed()
 
     async def _stream(self, items: Any, results: list[PipelineResult]) -> None:
-        async with self.pipeline.stream(items) as stream:
+        async with self.pipeline.stream(items, buffer_size=self.scenario.buffer) as stream:
             async for result in stream:
                 results.append(result)
 
     async def _feed(self) -> None:
         pipeline = self.pipeline
         names = [stage.name for stage in pipeline.stages]
-        await pipeline.start()
         feeds = [
             ([{"id": x, "value": (x, ())} for x in items], names[entry], priority)
             for items, entry, priority in self.scenario.feeds()
         ]
+        early, feeds = feeds[: self.scenario.early], feeds[self.scenario.early :]
+        for items, target, priority in early:  # wait for start() in the stages' queues
+            await pipeline.feed(items, target, priority)
+        await pipeline.start()
         if self.scenario.concurrent:
             async with anyio.create_task_group() as tg:
                 for items, target, priority in feeds:
@@ -572,7 +577,9 @@ def check_cancelled(outcome: Outcome, log: ErrorLog, yielded: int | None) -> Non
     if yielded is None:
         assert stats.items_processed == len(results)
     else:  # stream(): results handed out but still in the stream's buffer were not yielded
-        assert yielded <= stats.items_processed <= yielded + pipeline.stages[-1].capacity
+        buffer = harness.scenario.buffer
+        bound = math.inf if buffer is None else buffer
+        assert yielded <= stats.items_processed <= yielded + bound
     assert stats.callback_errors == harness.raised + harness.recorder.raised == log.count
     check_workers_stopped(pipeline)
     tracker = harness.tracker
