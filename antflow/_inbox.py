@@ -16,21 +16,40 @@ import anyio.lowlevel
 from anyio import WouldBlock
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from ._records import PipelineResult
 from .exceptions import PipelineError
 
 __all__ = ["Envelope", "Inbox", "QueueInbox", "withdraw"]
 
 
 class Envelope:
-    """An item on its way through the pipeline."""
+    """An item on its way through the pipeline.
 
-    __slots__ = ("id", "priority", "sequence", "value")
+    ``metadata``: the fed dict's keys other than ``id`` and ``value`` (``None`` if none), which
+    its :class:`PipelineResult` carries.
+    """
 
-    def __init__(self, item_id: Any, value: Any, sequence: int, priority: int) -> None:
+    __slots__ = ("id", "metadata", "priority", "sequence", "value")
+
+    def __init__(
+        self,
+        item_id: Any,
+        value: Any,
+        sequence: int,
+        priority: int,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
         self.id = item_id
         self.value = value
         self.sequence = sequence
         self.priority = priority
+        self.metadata = metadata
+
+    def result(self) -> PipelineResult:
+        """The item's result, once it went through every stage."""
+        if self.metadata is None:
+            return PipelineResult(self.id, self.value, self.sequence)
+        return PipelineResult(self.id, self.value, self.sequence, self.metadata)
 
 
 _Abandoned = Callable[["Envelope"], None]

@@ -19,15 +19,17 @@ __all__ = ["Ledger", "split_item"]
 _NO_ID = object()
 
 
-def split_item(raw: Any) -> tuple[Any, Any]:
-    """``(id, value)`` of a fed item.
+def split_item(raw: Any) -> tuple[Any, Any, dict[str, Any] | None]:
+    """``(id, value, metadata)`` of a fed item, by antflow 0.10's rule.
 
-    A dict with exactly the keys ``id`` and ``value`` keeps its id; anything else is a value
-    (returned id ``_NO_ID``: its feed order becomes its id).
+    A dict with an ``"id"`` key keeps that id; its value is its ``"value"`` if it has one,
+    else the whole dict; its other keys are the result's ``metadata`` (``None`` when there are
+    none). Anything else is a value (returned id ``_NO_ID``: its feed order becomes its id).
     """
-    if type(raw) is dict and len(raw) == 2 and "id" in raw and "value" in raw:
-        return raw["id"], raw["value"]
-    return _NO_ID, raw
+    if type(raw) is dict and "id" in raw:
+        metadata = {key: v for key, v in raw.items() if key != "id" and key != "value"}
+        return raw["id"], raw.get("value", raw), metadata or None
+    return _NO_ID, raw, None
 
 
 class Ledger:
@@ -69,9 +71,9 @@ class Ledger:
         self.fed += 1
         self.in_flight += 1
         if type(raw) is dict:  # only a dict may carry an id: skip the call for anything else
-            item_id, value = split_item(raw)
+            item_id, value, metadata = split_item(raw)
             if item_id is not _NO_ID:
-                return Envelope(item_id, value, sequence, priority)
+                return Envelope(item_id, value, sequence, priority, metadata)
         return Envelope(sequence, raw, sequence, priority)
 
     def unadmit(self, envelope: Envelope) -> None:
@@ -87,7 +89,7 @@ class Ledger:
         """
         self.processed += 1
         if self.collect:
-            self.results.append(PipelineResult(envelope.id, envelope.value, envelope.sequence))
+            self.results.append(envelope.result())
         self.in_flight -= 1  # _done_one(), inlined: called once per item of every run()
         if not self.in_flight and self._drained is not None:
             self._drained.set()

@@ -123,7 +123,7 @@ class StreamDelivery(Outlet):
         self.cancel_run = cancel_run
 
     def _send_nowait(self, envelope: Envelope) -> bool:
-        result = PipelineResult(envelope.id, envelope.value, envelope.sequence)
+        result = envelope.result()
         try:
             self.output.send_nowait(result)
         except (WouldBlock, anyio.BrokenResourceError, anyio.ClosedResourceError):
@@ -132,7 +132,7 @@ class StreamDelivery(Outlet):
         return True
 
     async def pass_on(self, envelope: Envelope) -> None:
-        result = PipelineResult(envelope.id, envelope.value, envelope.sequence)
+        result = envelope.result()
         try:
             await self.output.send(result)
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):

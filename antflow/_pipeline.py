@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Pipeline", "PipelineBuilder"]
 
-_BY_SEQUENCE = operator.attrgetter("sequence")
+_BY_SEQUENCE = operator.attrgetter("sequence_id")
 _log = logging.getLogger("antflow")
 
 #: ``Pipeline.stream()``'s ``buffer_size`` when none is given: finished results that may wait

@@ -19,16 +19,33 @@ class PipelineResult:
     A plain record (not frozen: a frozen dataclass costs three times as much to build, and one
     is built per item); changing it does not affect the pipeline.
 
+    antflow 0.10's fields, in 0.10's order.
+
     Attributes:
         id: The item's id: its position in the input (0, 1, ...) for plain values, or the
-            ``"id"`` of a ``{"id": ..., "value": ...}`` dict.
+            ``"id"`` of a fed dict that has one.
         value: What the last task of the last stage returned.
-        sequence: The order in which the item was fed (``run()`` sorts results by it).
+        sequence_id: The order in which the item was fed (``run()`` sorts results by it).
+        metadata: The fed dict's keys other than ``"id"`` and ``"value"`` (else empty).
+        error: Always ``None`` for the results a pipeline hands back: a failed item is not a
+            result (see :meth:`Pipeline.get_error_summary`). Kept for 0.10's sake.
     """
 
     id: Any
     value: Any
-    sequence: int
+    sequence_id: int
+    metadata: dict[str, Any] = field(default_factory=dict)
+    error: Exception | None = None
+
+    @property
+    def is_success(self) -> bool:
+        """True when ``error`` is ``None`` (always, for the results a pipeline hands back)."""
+        return self.error is None
+
+    @property
+    def sequence(self) -> int:
+        """This library's earlier name of ``sequence_id``."""
+        return self.sequence_id
 
 
 @dataclass(frozen=True, slots=True)

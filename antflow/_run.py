@@ -248,7 +248,7 @@ class RunState:
 
     def _admit_hashable(self, raw: Any, priority: int) -> Envelope:
         """:meth:`Ledger.admit` for a run with a StatusTracker, which keys items by id."""
-        item_id, _ = split_item(raw)
+        item_id, _, _ = split_item(raw)
         try:
             hash(item_id)
         except TypeError:

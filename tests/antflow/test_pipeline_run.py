@@ -53,13 +53,22 @@ async def test_dict_items_keep_their_id() -> None:
     assert [(r.id, r.value) for r in results] == [("a", 2), ("b", 4)]
 
 
-async def test_other_dicts_are_plain_values() -> None:
-    async def keys(d: dict[str, Any]) -> list[str]:
-        return sorted(d)
+async def test_a_dict_with_an_id_keeps_it_and_its_other_keys_are_metadata() -> None:
+    # antflow 0.10's rule: any dict with an "id"; without a "value" the whole dict is the value.
+    async def keys(d: Any) -> Any:
+        return sorted(d) if isinstance(d, dict) else d
 
     pipeline = Pipeline(stages=[Stage("S", 1, [keys])])
-    results = await pipeline.run([{"id": 1, "value": 2, "extra": 3}])
-    assert results == [PipelineResult(0, ["extra", "id", "value"], 0)]
+    results = await pipeline.run(
+        [{"id": 1, "value": 2, "extra": 3}, {"id": "b", "name": "x"}, {"name": "no id"}]
+    )
+    assert results == [
+        PipelineResult(1, 2, 0, {"extra": 3}),
+        PipelineResult("b", ["id", "name"], 1, {"name": "x"}),
+        PipelineResult(2, ["name"], 2),
+    ]
+    assert all(r.is_success and r.error is None for r in results)
+    assert [r.sequence for r in results] == [r.sequence_id for r in results] == [0, 1, 2]
 
 
 async def test_plain_function_runs_in_a_worker_thread() -> None:
