@@ -6,8 +6,6 @@ asyncio and on trio.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from typing import Any
 
 import anyio
@@ -18,6 +16,7 @@ from antflow import AsyncExecutor, Pipeline, PipelineStats, Stage, telemetry
 from antflow._observe import Event, EventKind, hook_of
 from antflow._run import RunState
 from tests._otel import Otel, otel, parent_id, span_id
+from tests.test_lazy_imports import run_python
 
 __all__ = ["otel"]  # the fixture, imported to be used here
 
@@ -303,14 +302,6 @@ def test_the_no_op_stand_ins_do_nothing_quietly() -> None:
     meter.create_counter("c").add(1)
     meter.create_histogram("h").record(1.0)
     meter.create_up_down_counter("u").add(-1)
-
-
-def run_python(code: str) -> str:
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
 
 
 OTEL_LOADED = "print(any(m.startswith('opentelemetry') for m in sys.modules))"
