@@ -87,7 +87,11 @@ def main() -> None:
             contenders: dict[str, Callable[[], Awaitable[int]]] = {}
             for mode in ("absent", "off", "on"):
 
-                async def run(mode: str = mode, workload=workload, n: int = n) -> int:  # type: ignore[no-untyped-def]
+                async def run(
+                    mode: str = mode,
+                    workload: Callable[[int], Awaitable[int]] = workload,
+                    n: int = n,
+                ) -> int:
                     switch(mode)
                     return await workload(n)
 

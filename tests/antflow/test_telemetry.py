@@ -274,6 +274,18 @@ async def test_with_telemetry_off_nothing_is_reported(otel: Otel) -> None:
     assert otel.metrics() == {}
 
 
+async def test_without_the_package_nothing_is_reported_whatever_the_switch(
+    otel: Otel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(telemetry, "_installed", False)  # what the switch finds with no package
+    assert telemetry.is_enabled() is False
+    assert isinstance(telemetry.get_tracer(), telemetry.NoOpTracer)
+    await Pipeline([Stage("A", 1, [double])]).run(range(2))
+    async with AsyncExecutor(max_workers=1) as executor:
+        await executor.submit(double, 1).result()
+    assert otel.spans() == []
+
+
 def test_is_enabled_follows_configure_telemetry_and_the_package_being_there(otel: Otel) -> None:
     from opentelemetry import trace
 
