@@ -3,7 +3,8 @@
 In the spirit of stamina's ``RetryHook``: the engine (pipeline stages, the executor's ``map``,
 flowkit's scheduler) reports each fact as one :class:`Event` record to one small protocol,
 :class:`Observer`, and knows nothing of who listens. The status tracker, the progress bar and
-(in later work) logging and OpenTelemetry are consumers of it.
+OpenTelemetry (``antflow/_otel_observer.py``, added to a run's observers when telemetry is on)
+are consumers of it.
 
 The cost when nothing observes is one ``is not None`` test per reporting site: a run with no
 observer holds ``hook = None`` and builds no event. A run with observers builds each event once,

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import importlib.util
 import sys
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
@@ -226,6 +225,8 @@ def __getattr__(name: str) -> Any:
 def _otel_installed() -> bool:
     global _installed
     if _installed is None:
+        import importlib.util  # here, not at the top: only the first run start pays for it
+
         _installed = "opentelemetry.trace" in sys.modules or (
             importlib.util.find_spec("opentelemetry") is not None
         )
