@@ -84,6 +84,24 @@ async def test_the_run_span_is_a_child_of_the_callers_span(otel: Otel) -> None:
     assert parent_id(otel.span("antflow.pipeline.run")) == caller.get_span_context().span_id
 
 
+async def test_a_run_started_in_the_background_still_nests_under_the_callers_span(
+    otel: Otel,
+) -> None:
+    # start() outside `async with` runs the workers in a task with no owner (a system task on
+    # trio, which does not inherit the caller's context): the parents are explicit anyway.
+    from opentelemetry import trace
+
+    pipeline = Pipeline([Stage("Bg", 2, [double])])
+    with trace.get_tracer("tests").start_as_current_span("caller") as caller:
+        await pipeline.start()
+    await pipeline.feed([1, 2, 3])
+    await pipeline.join()
+    run = otel.span("antflow.pipeline.run")
+    assert parent_id(run) == caller.get_span_context().span_id
+    stages = otel.spans("antflow.stage.Bg")
+    assert [parent_id(s) for s in stages] == [span_id(run)] * 3
+
+
 async def test_inside_a_task_its_span_is_current_so_spans_it_opens_nest_under_it(
     otel: Otel,
 ) -> None:
