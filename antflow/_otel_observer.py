@@ -173,8 +173,8 @@ class PipelineTelemetry:
 
     # -- items in a stage ----------------------------------------------------------------------
 
-    def _item_started(self, event: Event) -> None:
-        span = self._tracer.start_span(
+    def _stage_span(self, event: Event) -> Span:
+        return self._tracer.start_span(
             f"antflow.stage.{event.source}",
             context=self._run_context,
             attributes={
@@ -184,6 +184,9 @@ class PipelineTelemetry:
                 "antflow.item.attempt": 1,
             },
         )
+
+    def _item_started(self, event: Event) -> None:
+        span = self._stage_span(event)
         token = otel_context.attach(trace.set_span_in_context(span, self._run_context))
         self._open[event.worker] = _Open(span, token)
 
@@ -212,17 +215,24 @@ class PipelineTelemetry:
             if skipped:
                 open_.stage.set_attribute("antflow.item.skipped", True)
             self._close_stage(open_)
+        elif skipped:  # skip_if is asked before the item is reported started: a span of its own
+            span = self._stage_span(event)
+            span.set_attribute("antflow.item.skipped", True)
+            span.end()
 
     def _item_failed(self, event: Event) -> None:
         self._count_failed += 1
         self._failed.add(1, {"stage": event.source})
         open_ = self._open.pop(event.worker, None)
+        span = open_.stage if open_ is not None else self._stage_span(event)  # skip_if raised
+        if event.error is not None:
+            _fail(span, event.error)
+        if event.attempt is not None:
+            span.set_attribute("antflow.item.attempts", event.attempt)
         if open_ is not None:
-            if event.error is not None:
-                _fail(open_.stage, event.error)
-            if event.attempt is not None:
-                open_.stage.set_attribute("antflow.item.attempts", event.attempt)
             self._close_stage(open_)
+        else:
+            span.end()
 
     def _close_stage(self, open_: _Open) -> None:
         if open_.task is not None:  # not ended by its TASK_ENDED: a bug upstream, but close it

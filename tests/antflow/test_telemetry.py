@@ -175,6 +175,18 @@ async def test_a_skipped_item_ends_its_stage_span_marked_skipped(otel: Otel) -> 
     assert len(otel.spans("antflow.task.double")) == 1
 
 
+async def test_an_item_whose_skip_if_raises_is_an_error_stage_span(otel: Otel) -> None:
+    def broken(x: int) -> bool:
+        raise RuntimeError("no opinion")
+
+    await Pipeline([Stage("Maybe", 1, [double], skip_if=broken)]).run([1])
+    span = otel.span("antflow.stage.Maybe")
+    assert status(span) != "not error"
+    assert span.status.description == "no opinion"
+    assert otel.spans("antflow.task.double") == []
+    assert otel.metrics()["antflow.pipeline.items.failed"] == {(("stage", "Maybe"),): 1}
+
+
 async def test_stream_and_start_join_runs_are_spans_too(otel: Otel) -> None:
     pipeline = Pipeline([Stage("S", 2, [double])])
     async with pipeline.stream(range(4)) as results:
