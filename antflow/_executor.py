@@ -43,7 +43,7 @@ from ._tally import Tally
 from ._validation import check_int
 from ._work_queue import WorkQueue
 from .exceptions import ExecutorShutdownError
-from .telemetry import call_tracer
+from .telemetry import _call_tracer
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -671,7 +671,7 @@ class AsyncExecutor:
 
     def _begin(self, lifecycle: Lifecycle) -> None:
         self._lifecycle = lifecycle
-        self._telemetry = call_tracer()  # telemetry as it is when serving begins
+        self._telemetry = _call_tracer()  # telemetry as it is when serving begins
 
     def _enqueue(self, future: AsyncFuture[Any], what: str) -> None:
         """Queue ``future``, starting a worker if no idle one takes it and there is room.

@@ -24,7 +24,7 @@ from ._stage_tasks import StageTasks
 from ._stage_worker import StageWorker
 from ._stats import PipelineStats
 from ._tracker import StatusTracker
-from .telemetry import pipeline_observer
+from .telemetry import _pipeline_observer
 
 __all__ = ["DEFAULT_PRIORITY", "RunPhase", "RunState"]
 
@@ -70,7 +70,7 @@ class RunState:
         self.output = output
         self.callbacks = CallbackErrors()
         names = [stage.name for stage in stages]
-        observers: list[Observer | None] = [tracker, pipeline_observer(names)]
+        observers: list[Observer | None] = [tracker, _pipeline_observer(names)]
         self.hook: Hook | None = hook_of(observers, self.callbacks)
         self._title = " → ".join(names)  # the source of the run's own events
         self.ledger = Ledger(collect and output is None)

@@ -251,7 +251,7 @@ def _active() -> bool:
     return True
 
 
-def pipeline_observer(stages: Sequence[str]) -> Observer | None:
+def _pipeline_observer(stages: Sequence[str]) -> Observer | None:
     """The observer that reports a pipeline run with ``stages``, or ``None`` when inactive."""
     if not _active():
         return None
@@ -260,7 +260,7 @@ def pipeline_observer(stages: Sequence[str]) -> Observer | None:
     return PipelineTelemetry(stages)
 
 
-def flow_observer(workflow: str) -> Observer | None:
+def _flow_observer(workflow: str) -> Observer | None:
     """The observer that reports a flowkit run of ``workflow``, or ``None`` when inactive."""
     if not _active():
         return None
@@ -269,7 +269,7 @@ def flow_observer(workflow: str) -> Observer | None:
     return FlowTelemetry(workflow)
 
 
-def call_tracer() -> CallTracer | None:
+def _call_tracer() -> CallTracer | None:
     """What wraps an executor's calls in ``antflow.executor.task`` spans, or ``None``."""
     if not _active():
         return None

@@ -66,7 +66,7 @@ from antflow._callbacks import CallbackErrors
 from antflow._interrupts import bare_interrupts
 from antflow._observe import Event, EventKind, Hook, Observer, hook_of
 from antflow._validation import check_int
-from antflow.telemetry import flow_observer
+from antflow.telemetry import _flow_observer
 
 from . import _logging
 from ._plan import Plan
@@ -134,7 +134,7 @@ async def run_plan(
     one raises is logged on the ``"antflow"`` logger and never changes the run.
     """
     workers = max_workers if max_workers is not None else default_max_workers(executor)
-    hook = hook_of([*observers, flow_observer(plan.name)], CallbackErrors())
+    hook = hook_of([*observers, _flow_observer(plan.name)], CallbackErrors())
     return await _Run(plan, executor, workers, state, hook).main()
 
 
