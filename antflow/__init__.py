@@ -29,10 +29,12 @@ from .exceptions import (
     TaskFailedError,
 )
 
+from .telemetry import configure_telemetry
+from .telemetry import is_enabled as telemetry_enabled
+
 # -- antflow 0.10's names owned by other modules (added when those modules land) -------------
 # from .context import call_rate_has_capacity, concurrency_limit, rate_limit
-# from .telemetry import configure_telemetry, is_enabled as telemetry_enabled
-# (and the same five names in __all__ below)
+# (and the same three names in __all__ below)
 
 __all__ = [
     "__version__",
@@ -67,9 +69,10 @@ __all__ = [
     "WorkerState",
     "WorkerStatus",
     "set_task_status",
-    # -- 0.10's names from antflow.context and antflow.telemetry go here:
+    "configure_telemetry",
+    "telemetry_enabled",
+    # -- 0.10's names from antflow.context go here:
     # "call_rate_has_capacity", "concurrency_limit", "rate_limit",
-    # "configure_telemetry", "telemetry_enabled",
 ]
 
 if TYPE_CHECKING:

@@ -43,9 +43,12 @@ from ._tally import Tally
 from ._validation import check_int
 from ._work_queue import WorkQueue
 from .exceptions import ExecutorShutdownError
+from .telemetry import _call_tracer
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from ._otel_observer import CallTracer
 
 __all__ = ["DEFAULT_MAX_WORKERS", "DEFAULT_RETRY_DELAY", "AsyncExecutor", "MapResult"]
 
@@ -403,6 +406,9 @@ class AsyncExecutor:
         self._task_group: TaskGroup | None = None
         self._closed: anyio.Event | None = None  # set when shutdown begins
         self._all_exited: anyio.Event | None = None  # set when the last worker exited
+        # Wraps each call in a span when telemetry was on as serving began. Invariant: written
+        # only by _begin.
+        self._telemetry: CallTracer | None = None
 
     @property
     def max_workers(self) -> int:
@@ -513,6 +519,8 @@ class AsyncExecutor:
         check_fn(fn, "submit()")
         options = submit_options(retries, retry_delay, semaphore)
         self._ensure_accepting("submit()")
+        if self._telemetry is not None:
+            fn = self._telemetry.wrap(fn)
         future: AsyncFuture[T] = AsyncFuture(fn, args, kwargs, options)
         self._enqueue(future, "submit()")
         return future
@@ -603,6 +611,8 @@ class AsyncExecutor:
             progress, None, None, DEFAULT_UPDATE_INTERVAL, console, title=title
         )
         self._ensure_accepting("map()")
+        if self._telemetry is not None:
+            fn = self._telemetry.wrap(fn)
         arguments = zip(*iterables)  # noqa: B905 - builtin map() semantics: stop at the shortest
         if display is None:
             return _OrderedMap(self, fn, arguments, options, timeout)
@@ -661,6 +671,7 @@ class AsyncExecutor:
 
     def _begin(self, lifecycle: Lifecycle) -> None:
         self._lifecycle = lifecycle
+        self._telemetry = _call_tracer()  # telemetry as it is when serving begins
 
     def _enqueue(self, future: AsyncFuture[Any], what: str) -> None:
         """Queue ``future``, starting a worker if no idle one takes it and there is room.

@@ -3,7 +3,8 @@
 In the spirit of stamina's ``RetryHook``: the engine (pipeline stages, the executor's ``map``,
 flowkit's scheduler) reports each fact as one :class:`Event` record to one small protocol,
 :class:`Observer`, and knows nothing of who listens. The status tracker, the progress bar and
-(in later work) logging and OpenTelemetry are consumers of it.
+OpenTelemetry (``antflow/_otel_observer.py``, added to a run's observers when telemetry is on)
+are consumers of it.
 
 The cost when nothing observes is one ``is not None`` test per reporting site: a run with no
 observer holds ``hook = None`` and builds no event. A run with observers builds each event once,
@@ -55,6 +56,13 @@ class EventKind(enum.Enum):
     WORKER_STARTED = "worker_started"
     #: A worker stopped serving: its queue was closed and drained, or the run was cancelled.
     WORKER_STOPPED = "worker_stopped"
+    #: A run began, before any item of it is taken (``source``: the stages' names joined by
+    #: ``" → "``, or the workflow's name).
+    RUN_STARTED = "run_started"
+    #: The run ended: done, failed or cancelled; no event of it follows. ``value``: a pipeline
+    #: run's final :class:`~antflow.PipelineStats`, ``None`` for a workflow. ``error``: what
+    #: stopped a workflow early (its first failure), or ``None``.
+    RUN_ENDED = "run_ended"
 
     # Members are singletons compared by identity: hash them by identity too, in C. Enum's
     # own __hash__ is a Python function, and kinds are looked up once per event.

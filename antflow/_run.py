@@ -16,7 +16,7 @@ from ._fairness import CHECKPOINT_EVERY
 from ._inbox import Envelope, Inbox, QueueInbox
 from ._item_report import ItemReport
 from ._ledger import Ledger, split_item
-from ._observe import Hook, Observer, hook_of
+from ._observe import Event, EventKind, Hook, Observer, hook_of, now
 from ._outlet import Delivery, NextStage, Outlet, StreamDelivery
 from ._records import PipelineResult
 from ._rendezvous import PullInbox
@@ -25,6 +25,7 @@ from ._stage_tasks import StageTasks
 from ._stage_worker import StageWorker
 from ._stats import PipelineStats
 from ._tracker import StatusTracker
+from .telemetry import _pipeline_observer
 
 __all__ = ["DEFAULT_PRIORITY", "RunPhase", "RunState"]
 
@@ -69,8 +70,10 @@ class RunState:
         self.tracker = tracker
         self.output = output
         self.callbacks = CallbackErrors()
-        observers: list[Observer] = [tracker] if tracker is not None else []
+        names = [stage.name for stage in stages]
+        observers: list[Observer | None] = [tracker, _pipeline_observer(names)]
         self.hook: Hook | None = hook_of(observers, self.callbacks)
+        self._title = " → ".join(names)  # the source of the run's own events
         self.ledger = Ledger(collect and output is None)
         inboxes: list[Inbox] = [
             PullInbox(stage.name) if stage.pull else QueueInbox(stage.capacity, stage.name)
@@ -126,6 +129,8 @@ class RunState:
         """
         self.served = True
         try:
+            if self.hook is not None:  # inside the try: the finally below always runs
+                await self.hook.emit(Event(EventKind.RUN_STARTED, self._title, timestamp=now()))
             async with anyio.create_task_group() as tg:
                 self._scope = tg.cancel_scope
                 if self.phase is RunPhase.CANCELLED:
@@ -142,6 +147,11 @@ class RunState:
                 inbox.close_all()
             if self.output is not None:
                 self.output.close()
+            if self.hook is not None:  # even when cancelled: the run's end is always told
+                with anyio.CancelScope(shield=True):
+                    await self.hook.emit(
+                        Event(EventKind.RUN_ENDED, self._title, value=self.stats(), timestamp=now())
+                    )
             for callback in self.on_stopped:
                 callback()
             self.phase = RunPhase.STOPPED

@@ -28,6 +28,9 @@ its cached result looked up), ``ITEM_RETRYING`` as each retry begins (``attempt`
 that failed), then one of ``ITEM_SKIPPED`` (its condition was false), ``ITEM_SUCCEEDED`` (it
 returned, or its result came from the state) and ``ITEM_FAILED`` (for good, after its retries).
 A task's last event is reported before its downstream tasks start and before the run returns.
+The run itself is reported as ``RUN_STARTED`` and ``RUN_ENDED`` (``error``: the failure that
+stopped it, if any), from the event loop; OpenTelemetry's observer (``antflow.telemetry``) turns
+them into a ``flowkit.run`` span and each task into a ``flowkit.task.<name>`` span.
 Events of tasks running on worker threads are reported from those threads, so observers of a
 flowkit run must be synchronous and thread-safe. With no observer, a reporting site costs one
 ``is not None`` test.
@@ -63,6 +66,7 @@ from antflow._callbacks import CallbackErrors
 from antflow._interrupts import bare_interrupts
 from antflow._observe import Event, EventKind, Hook, Observer, hook_of
 from antflow._validation import check_int
+from antflow.telemetry import _flow_observer
 
 from . import _logging
 from ._plan import Plan
@@ -130,7 +134,7 @@ async def run_plan(
     one raises is logged on the ``"antflow"`` logger and never changes the run.
     """
     workers = max_workers if max_workers is not None else default_max_workers(executor)
-    hook = hook_of(observers, CallbackErrors())
+    hook = hook_of([*observers, _flow_observer(plan.name)], CallbackErrors())
     return await _Run(plan, executor, workers, state, hook).main()
 
 
@@ -308,6 +312,8 @@ class _Run:
         if log is not None:
             log.system(f"run of {plan.name!r} started: {len(plan.tasks)} tasks", dag=plan.name)
         thread_limiter = anyio.CapacityLimiter(max(1, n_threads))
+        if self.hook is not None:
+            self.hook.emit_nowait(self.event(EventKind.RUN_STARTED))
         try:
             with bare_interrupts():
                 await self._serve(n_threads, thread_limiter)
@@ -318,6 +324,8 @@ class _Run:
         finally:
             if self.processes is not None:
                 await self.processes.aclose()
+            if self.hook is not None:
+                self.hook.emit_nowait(self.event(EventKind.RUN_ENDED, error=self.failure))
         if self.failure is not None:
             failure = self.failure
             if log is not None:
@@ -343,6 +351,7 @@ class _Run:
         plan = self.plan
         async with anyio.create_task_group() as tg, AsyncExecutor(self.workers) as ex:
             self.async_executor = ex
+            ex._telemetry = None  # its calls are this run's tasks, which have spans of their own
             for _ in range(n_threads):
                 tg.start_soon(self._host_thread, thread_limiter)
             try:
@@ -523,9 +532,11 @@ class _Run:
             self.log.debug(f"task {t.name!r} started", task=t.name, dag=self.plan.name)
         return args, kwargs
 
-    def event(self, kind: EventKind, t: Task, **fields: Any) -> Event:
-        """Task ``t``'s event of ``kind`` (made only when a hook is there to take it)."""
-        return Event(kind, self.plan.name, t.name, timestamp=time.time(), **fields)
+    def event(self, kind: EventKind, t: Task | None = None, **fields: Any) -> Event:
+        """Task ``t``'s event of ``kind``, or the run's without ``t`` (made only when a hook is
+        there to take it)."""
+        name = None if t is None else t.name
+        return Event(kind, self.plan.name, name, timestamp=time.time(), **fields)
 
     def failed_event(self, t: Task, exc: BaseException, attempts: int) -> Event:
         """Task ``t``'s ITEM_FAILED event: ``exc`` after ``attempts`` attempts."""

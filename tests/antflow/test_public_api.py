@@ -88,8 +88,6 @@ OWNED_ELSEWHERE = {
     "call_rate_has_capacity",
     "concurrency_limit",
     "rate_limit",
-    "configure_telemetry",
-    "telemetry_enabled",
 }
 
 #: What ``antflow`` exported before it took 0.10's names: still exported.
@@ -147,6 +145,8 @@ MODULES_010 = {
     "antflow.display.compact": ["CompactDashboard"],
     "antflow.display.detailed": ["DetailedDashboard"],
     "antflow.display.full": ["FullDashboard"],
+    "antflow.pipeline": ["Pipeline", "PipelineBuilder", "Stage", "RendezvousChannel"],
+    "antflow.telemetry": ["configure_telemetry", "is_enabled", "get_tracer", "get_meter"],
 }
 
 
