@@ -28,7 +28,6 @@ from .exceptions import (
     StageValidationError,
     TaskFailedError,
 )
-
 from .telemetry import configure_telemetry
 from .telemetry import is_enabled as telemetry_enabled
 
