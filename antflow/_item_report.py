@@ -98,6 +98,7 @@ class ItemReport:
         error: Exception,
         wait: float,
         duration: float | None,
+        whole_stage: bool,
     ) -> None:
         hook = self.hook
         if hook is not None:
@@ -111,6 +112,7 @@ class ItemReport:
                     error=error,
                     wait=wait,
                     duration=duration,
+                    whole_stage=whole_stage,
                 )
             )
 

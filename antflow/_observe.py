@@ -96,6 +96,8 @@ class Event:
         value: Succeeded, skipped: the value passed on.
         failure: Failed: the record kept for the error summary.
         timestamp: ``time.time()`` when it happened.
+        whole_stage: Retrying: True when the whole task list runs again (``retry="per_stage"``),
+            False when one task is retried (``"per_task"``, flowkit, the executor).
     """
 
     kind: EventKind
@@ -111,6 +113,7 @@ class Event:
     value: Any = None
     failure: FailedItem | None = None
     timestamp: float = 0.0
+    whole_stage: bool = False
 
 
 class Observer(Protocol):

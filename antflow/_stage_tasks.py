@@ -118,7 +118,7 @@ class StageTasks:
 
         async def on_retry(failed_attempt: int, error: Exception, wait: float) -> None:
             await self.report.retrying(
-                envelope, worker, call.name, failed_attempt, error, wait, duration
+                envelope, worker, call.name, failed_attempt, error, wait, duration, False
             )
 
         try:
@@ -150,7 +150,7 @@ class StageTasks:
 
         async def on_retry(failed_run: int, error: Exception, wait: float) -> None:
             await self.report.retrying(
-                envelope, worker, failed_task, failed_run, error, wait, duration
+                envelope, worker, failed_task, failed_run, error, wait, duration, True
             )
 
         try:

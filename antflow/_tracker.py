@@ -235,10 +235,11 @@ class StatusTracker:
         elif kind is EventKind.ITEM_RETRYING:
             if event.task is not None:
                 await self._task_event(event, "retry")
-            # 0.10's keys first, in its order: the attempt to come, then the error.
-            details: dict[str, Any] = {"attempt": (event.attempt or 0) + 1, "retry": True}
-            details.update(_error_details(event.error), task=event.task)
-            await self._record(event, "retrying", details)
+            if event.whole_stage:  # as in 0.10: the item's status changes on a stage re-run only
+                # 0.10's keys first, in its order: the attempt to come, then the error.
+                details: dict[str, Any] = {"attempt": (event.attempt or 0) + 1, "retry": True}
+                details.update(_error_details(event.error), task=event.task)
+                await self._record(event, "retrying", details)
         elif kind is EventKind.ITEM_FAILED:
             failure = event.failure
             assert failure is not None

@@ -195,8 +195,9 @@ class Expected:
             ``("failure", stage, task, attempts, error args)`` for ``on_failure``.
         callback_errors: How many of those calls raise.
         statuses: ``(stage, status)`` of each status event (a tracker's history): a skipped
-            item has ``"skipped"`` alone in that stage (no ``"in_progress"``), and each retry
-            (of a task, or of the stage's run) a ``"retrying"``.
+            item has ``"skipped"`` alone in that stage (no ``"in_progress"``), and each re-run of
+            a ``per_stage`` stage a ``"retrying"`` (a ``per_task`` retry changes no status, as
+            in 0.10).
         task_events: ``(stage, task, event type, attempt)`` of each task event.
     """
 
@@ -273,7 +274,6 @@ def _per_task(expected: Expected, stage: StagePlan, index: int, value: Value) ->
                 expected.task_events.append((name, label, "fail", attempt))
                 return _Failed(label, attempt, Fault(index, position, item, attempt))
             expected.task_events.append((name, label, "retry", attempt))
-            expected.statuses.append((name, "retrying"))
     return item, trace
 
 

@@ -174,7 +174,8 @@ async def test_per_stage_retries_give_retrying_statuses_and_retry_task_events() 
     assert all(e.duration is not None for e in retries)
 
 
-async def test_per_task_retries_give_retrying_statuses_and_retry_task_events() -> None:
+async def test_per_task_retries_give_retry_task_events_and_no_retrying_status() -> None:
+    # 0.10 records "retrying" only when a per_stage stage runs the item again.
     changes: list[StatusEvent] = []
     tasks: list[TaskEvent] = []
     flaky = Flaky(failures=1)
@@ -190,7 +191,6 @@ async def test_per_task_retries_give_retrying_statuses_and_retry_task_events() -
     assert [(c.status, c.metadata.get("attempt")) for c in changes] == [
         ("queued", None),
         ("in_progress", None),
-        ("retrying", 2),
         ("completed", None),
     ]
     assert [(e.task_name, e.event_type, e.attempt) for e in tasks] == [
@@ -205,7 +205,7 @@ async def test_per_task_retries_give_retrying_statuses_and_retry_task_events() -
 
 async def test_the_last_attempt_gives_failed_not_retrying() -> None:
     tracker = StatusTracker()
-    stage = Stage("S", 1, [Flaky(failures=5)], task_attempts=2)
+    stage = Stage("S", 1, [Flaky(failures=5)], retry="per_stage", stage_attempts=2)
     assert await Pipeline([stage], status_tracker=tracker).run([1]) == []
     assert [s for _, s in history(tracker, 0)] == ["queued", "in_progress", "retrying", "failed"]
     status = tracker.get_status(0)
