@@ -1,0 +1,289 @@
+"""Call limits inside a task: a leaky-bucket rate limiter, a concurrency cap, and how a task
+finds the ones of the stage or executor running it.
+
+A stage (``Stage(call_rate=, call_rate_period=, call_concurrency=)``) or an executor
+(``AsyncExecutor(call_rate=, ...)``) owns one :class:`CallLimits`, shared by all its workers;
+each worker puts it in :data:`current_limits` once, when it starts, and
+:mod:`antflow.context`'s ``rate_limit()`` and ``concurrency_limit()`` read it from there.
+
+Only anyio is used, so both limiters behave the same on asyncio and on trio.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import deque
+from collections.abc import Callable
+from contextvars import ContextVar
+from types import TracebackType
+from typing import Protocol
+
+import anyio
+
+from ._validation import check_int, check_number, check_seconds
+
+__all__ = [
+    "CallLimits",
+    "Clock",
+    "RateLimiter",
+    "SystemClock",
+    "call_limits",
+    "current_limits",
+]
+
+# Float slack when comparing a bucket level with its capacity, relative to the capacity: the
+# level is drained by multiplying elapsed time, and a waiter woken exactly on time must fit.
+_SLACK = 1e-9
+
+
+class Clock(Protocol):
+    """Where a :class:`RateLimiter` reads the time and how it waits (injectable for tests)."""
+
+    def now(self) -> float:
+        """Seconds on a monotonic clock."""
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait ``seconds`` of this clock's time (a checkpoint; cancellable)."""
+
+
+class SystemClock:
+    """Real time: :func:`time.monotonic`, waited with :func:`anyio.sleep`.
+
+    ``time.monotonic`` rather than ``anyio.current_time``: it is the same clock in every event
+    loop (a limiter may be built outside one) and costs no backend lookup per call.
+    """
+
+    now = staticmethod(time.monotonic)
+
+    async def sleep(self, seconds: float) -> None:
+        await anyio.sleep(seconds)
+
+
+class _Waiter:
+    __slots__ = ("amount", "turn")
+
+    def __init__(self, amount: float) -> None:
+        self.amount = amount
+        # Set when this waiter becomes the first in line.
+        self.turn = anyio.Event()
+
+
+class RateLimiter:
+    """A leaky bucket: at most ``rate`` entries per ``period`` seconds in the long run.
+
+    Exact semantics. The bucket holds a level, 0 when new. An entry of ``amount`` (default 1)
+    is admitted when ``level + amount <= capacity``, where ``capacity = max(rate, 1)``, and
+    raises the level by ``amount``; the level drains continuously at ``rate / period`` per
+    second. Hence:
+
+    - a burst of up to ``capacity`` entries is admitted at once after an idle spell;
+    - over any window of ``t`` seconds at most ``capacity + rate * t / period`` are admitted
+      (so up to ``2 * rate`` in one period that starts with a full burst allowance);
+    - under steady demand entries are admitted at ``rate / period`` per second.
+
+    Waiters are served first in, first out: while anyone waits, a newcomer queues behind them
+    even if its own amount would fit (so a large amount is never starved by small ones). Only
+    the first in line sleeps, exactly until its amount fits; the others wait for their turn.
+
+    Cancellation: a waiter cancelled at any point has taken nothing; if it was first in line,
+    the next waiter becomes first at once. Entering without waiting is not a checkpoint (as
+    anyio's ``Semaphore(fast_acquire=True)``); waiting is.
+
+    Args:
+        rate: Entries per ``period`` (a finite number > 0).
+        period: Seconds (a finite number > 0).
+        clock: Time source and sleep; :class:`SystemClock` by default.
+        where: Who owns the limiter, for error messages (``"Stage 'Fetch'"``).
+    """
+
+    __slots__ = ("_capacity", "_clock", "_last", "_level", "_now", "_per_second", "_waiters")
+
+    def __init__(
+        self,
+        rate: float,
+        period: float = 60.0,
+        *,
+        clock: Clock | None = None,
+        where: str = "",
+    ) -> None:
+        rate = check_number(rate, "call_rate", positive=True, unit="calls", where=where)
+        period = check_seconds(period, "call_rate_period", positive=True, where=where)
+        self._capacity = max(rate, 1.0)
+        self._per_second = rate / period
+        self._clock: Clock = clock if clock is not None else SystemClock()
+        self._now: Callable[[], float] = self._clock.now
+        # Invariant: the three below are written only by _fits and _take (and _waiters by
+        # acquire and _leave).
+        self._level = 0.0
+        self._last: float | None = None  # the time the level was last drained to
+        self._waiters: deque[_Waiter] = deque()
+
+    @property
+    def capacity(self) -> float:
+        """The largest burst, and the largest ``amount`` one entry may take."""
+        return self._capacity
+
+    @property
+    def waiting(self) -> int:
+        """How many tasks wait to enter."""
+        return len(self._waiters)
+
+    def has_capacity(self, amount: float = 1) -> bool:
+        """Whether an entry of ``amount`` would be admitted now, without waiting.
+
+        False while other tasks wait (they go first), and for an amount above
+        :attr:`capacity`. Takes nothing.
+        """
+        amount = _check_amount(amount)
+        return not self._waiters and self._fits(amount)
+
+    async def acquire(self, amount: float = 1) -> None:
+        """Wait until an entry of ``amount`` is admitted (see the class for the exact rule).
+
+        Raises:
+            ValueError: ``amount`` is not a finite number > 0, or exceeds :attr:`capacity`
+                (it could never be admitted).
+        """
+        amount = _check_amount(amount)
+        if amount > self._capacity:
+            raise ValueError(
+                f"rate_limit(amount={amount!r}) can never be admitted: the bucket holds "
+                f"{self._capacity!r} (call_rate); ask for at most that, or raise call_rate"
+            )
+        if not self._waiters and self._fits(amount):
+            self._level += amount
+            return
+        waiter = _Waiter(amount)
+        self._waiters.append(waiter)
+        try:
+            if self._waiters[0] is not waiter:
+                await waiter.turn.wait()
+            while not self._fits(amount):
+                await self._clock.sleep((self._level + amount - self._capacity) / self._per_second)
+            self._level += amount
+        finally:
+            self._leave(waiter)
+
+    async def __aenter__(self) -> None:
+        await self.acquire()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        return None
+
+    def _fits(self, amount: float) -> bool:
+        """Drain the level to now; whether ``amount`` fits on top of it."""
+        now = self._now()
+        last = self._last
+        self._last = now
+        if last is not None and now > last:
+            self._level = max(0.0, self._level - (now - last) * self._per_second)
+        return self._level + amount - self._capacity <= _SLACK * self._capacity
+
+    def _leave(self, waiter: _Waiter) -> None:
+        """Take ``waiter`` out of line (admitted or cancelled); wake the next first in line."""
+        waiters = self._waiters
+        if waiters[0] is waiter:
+            waiters.popleft()
+            if waiters:
+                waiters[0].turn.set()
+        else:
+            waiters.remove(waiter)
+
+
+def _check_amount(amount: float) -> float:
+    if not isinstance(amount, (int, float)) or isinstance(amount, bool):
+        raise TypeError(f"amount must be a finite number > 0, got {amount!r}")
+    if not math.isfinite(amount) or amount <= 0:
+        raise ValueError(f"amount must be a finite number > 0, got {amount!r}")
+    return amount
+
+
+class CallLimits:
+    """The limits of one stage or executor, shared by all its workers.
+
+    Attributes:
+        where: Who owns them, for error messages: ``"Stage 'Fetch'"`` or ``"AsyncExecutor"``.
+        owner: The class the limit fields are set on, for the fix in error messages
+            (``"Stage"`` or ``"AsyncExecutor"``).
+        rate: The rate limiter, or ``None`` without ``call_rate``.
+        concurrency: At most this many at once inside ``concurrency_limit()``, or ``None``.
+    """
+
+    __slots__ = ("_semaphore", "concurrency", "owner", "rate", "where")
+
+    def __init__(
+        self,
+        where: str,
+        owner: str,
+        rate: RateLimiter | None,
+        concurrency: int | None,
+    ) -> None:
+        self.where = where
+        self.owner = owner
+        self.rate = rate
+        self.concurrency = concurrency
+        # Made on first use, inside the event loop that uses it.
+        self._semaphore: anyio.Semaphore | None = None
+
+    def semaphore(self) -> anyio.Semaphore | None:
+        """The semaphore behind ``concurrency_limit()`` (FIFO; entering without waiting is not
+        a checkpoint, though a cancelled task cannot enter), or ``None`` without a cap."""
+        semaphore = self._semaphore
+        if semaphore is None and self.concurrency is not None:
+            semaphore = self._semaphore = anyio.Semaphore(self.concurrency, fast_acquire=True)
+        return semaphore
+
+
+def call_limits(
+    where: str,
+    owner: str,
+    call_rate: float | None,
+    call_rate_period: float,
+    call_concurrency: int | None,
+    *,
+    error: type[Exception] = ValueError,
+    type_error: type[Exception] | None = None,
+) -> CallLimits:
+    """Check the three limit fields (raising ``error`` naming the field, ``type_error`` for a
+    value of the wrong type) and build the limits."""
+    if call_concurrency is not None:
+        check_int(
+            call_concurrency,
+            "call_concurrency",
+            where=where,
+            hint="None means no limit",
+            error=error,
+            type_error=type_error,
+        )
+    period = check_seconds(
+        call_rate_period,
+        "call_rate_period",
+        positive=True,
+        where=where,
+        error=error,
+        type_error=type_error,
+    )
+    rate = None
+    if call_rate is not None:
+        check_number(
+            call_rate,
+            "call_rate",
+            positive=True,
+            unit="calls per call_rate_period",
+            where=where,
+            hint="None means no limit",
+            error=error,
+            type_error=type_error,
+        )
+        rate = RateLimiter(call_rate, period, where=where)
+    return CallLimits(where, owner, rate, call_concurrency)
+
+
+#: The limits of the stage or executor whose worker runs the current task: set once per worker.
+current_limits: ContextVar[CallLimits | None] = ContextVar("antflow_current_limits", default=None)
