@@ -63,12 +63,10 @@ def rate_limit(amount: float = 1) -> RateLimiter | _RateEntry:
             (or the task runs outside both); the message names the field to set.
         ValueError: ``amount`` is not > 0, or exceeds ``call_rate``.
     """
-    limiter = _limits("rate_limit()", "call_rate", "call_rate=N, call_rate_period=seconds").rate
-    if limiter is None:
-        raise _missing("rate_limit()", "call_rate", "call_rate=N, call_rate_period=seconds")
-    if amount == 1:
-        return limiter
-    return _RateEntry(limiter, amount)
+    limits = current_limits.get()
+    if limits is not None and limits.rate is not None:
+        return limits.rate if amount == 1 else _RateEntry(limits.rate, amount)
+    raise _missing(limits, "rate_limit()", "call_rate", "call_rate=N, call_rate_period=seconds")
 
 
 def concurrency_limit() -> anyio.Semaphore:
@@ -82,11 +80,12 @@ def concurrency_limit() -> anyio.Semaphore:
         RuntimeError: no ``call_concurrency`` is configured on the stage or executor running
             the task (or the task runs outside both); the message names the field to set.
     """
-    limits = _limits("concurrency_limit()", "call_concurrency", "call_concurrency=N")
-    found = limits.semaphore()
-    if found is None:
-        raise _missing("concurrency_limit()", "call_concurrency", "call_concurrency=N")
-    return found
+    limits = current_limits.get()
+    if limits is not None:
+        semaphore = limits.semaphore()
+        if semaphore is not None:
+            return semaphore
+    raise _missing(limits, "concurrency_limit()", "call_concurrency", "call_concurrency=N")
 
 
 def call_rate_has_capacity(amount: float = 1) -> bool:
@@ -123,20 +122,14 @@ class _RateEntry:
         return None
 
 
-def _limits(call: str, field: str, setting: str) -> CallLimits:
-    limits = current_limits.get()
+def _missing(limits: CallLimits | None, call: str, field: str, setting: str) -> RuntimeError:
+    """The error for ``call`` when no ``field`` applies: it names the field and where to set it."""
     if limits is None:
-        raise RuntimeError(
+        return RuntimeError(
             f"{call} was called outside a pipeline task and outside an AsyncExecutor call, so "
             f"there is no {field} to apply; call it from a task of a Stage with {setting}, or "
             f"from a call submitted to AsyncExecutor({setting})"
         )
-    return limits
-
-
-def _missing(call: str, field: str, setting: str) -> RuntimeError:
-    limits = current_limits.get()
-    assert limits is not None
     return RuntimeError(
         f"{call} was called but {limits.where} has no {field} configured; "
         f"set {limits.owner}(..., {setting}) to use {call}"
