@@ -20,9 +20,7 @@ from __future__ import annotations
 
 from types import TracebackType
 
-import anyio
-
-from ._limits import CallLimits, RateLimiter, current_limits
+from ._limits import CallLimits, ConcurrencyLimiter, RateLimiter, current_limits
 from ._stage_worker import StageWorker
 from ._stats import WorkerState
 from ._worker_state import current_worker, set_task_status
@@ -69,22 +67,20 @@ def rate_limit(amount: float = 1) -> RateLimiter | _RateEntry:
     raise _missing(limits, "rate_limit()", "call_rate", "call_rate=N, call_rate_period=seconds")
 
 
-def concurrency_limit() -> anyio.Semaphore:
+def concurrency_limit() -> ConcurrencyLimiter:
     """``async with concurrency_limit():`` holds one of the stage's (or executor's)
     ``call_concurrency`` slots for the block, waiting for a free one if need be.
 
-    Slots are shared by the stage's workers and given to waiters first in, first out. Entering
-    a free slot is not a checkpoint, but a cancelled task does not enter.
+    Slots are shared by the stage's workers and handed to waiters first in, first out. A task
+    cancelled while waiting takes no slot. Entering a free slot is not a checkpoint.
 
     Raises:
         RuntimeError: no ``call_concurrency`` is configured on the stage or executor running
             the task (or the task runs outside both); the message names the field to set.
     """
     limits = current_limits.get()
-    if limits is not None:
-        semaphore = limits.semaphore()
-        if semaphore is not None:
-            return semaphore
+    if limits is not None and limits.concurrency is not None:
+        return limits.concurrency
     raise _missing(limits, "concurrency_limit()", "call_concurrency", "call_concurrency=N")
 
 

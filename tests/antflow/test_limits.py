@@ -8,7 +8,7 @@ import math
 import anyio
 import pytest
 
-from antflow._limits import RateLimiter, call_limits
+from antflow._limits import ConcurrencyLimiter, RateLimiter, call_limits
 
 from ._helpers import all_parked
 
@@ -255,3 +255,102 @@ def test_limit_fields_are_checked_naming_the_field(kwargs: dict[str, float], mes
     fields.update(kwargs)
     with pytest.raises(ValueError, match=f"^Where: {message}"):
         call_limits("Where", "Owner", **fields)  # type: ignore[arg-type]
+
+
+class Holders:
+    """Tasks holding one ConcurrencyLimiter slot each until released; who got in, in order."""
+
+    def __init__(self, limiter: ConcurrencyLimiter) -> None:
+        self.limiter = limiter
+        self.entered: list[str] = []
+        self.release: dict[str, anyio.Event] = {}
+        self.scopes: dict[str, anyio.CancelScope] = {}
+
+    async def hold(self, name: str) -> None:
+        self.release[name] = anyio.Event()
+        with anyio.CancelScope() as scope:
+            self.scopes[name] = scope
+            async with self.limiter:
+                self.entered.append(name)
+                await self.release[name].wait()
+
+
+async def test_concurrency_slots_go_to_waiters_first_in_first_out() -> None:
+    limiter = ConcurrencyLimiter(2)
+    holders = Holders(limiter)
+    async with anyio.create_task_group() as tg:
+        for name in "abcde":
+            tg.start_soon(holders.hold, name)
+            await all_parked()
+        assert holders.entered == ["a", "b"]
+        assert (limiter.in_use, limiter.waiting) == (2, 3)
+        for name, then in [("b", "abc"), ("a", "abcd"), ("c", "abcde")]:
+            holders.release[name].set()
+            await all_parked()
+            assert holders.entered == list(then)
+        for name in "de":
+            holders.release[name].set()
+    assert (limiter.in_use, limiter.waiting) == (0, 0)
+
+
+async def test_a_newcomer_does_not_take_a_slot_freed_for_a_waiter() -> None:
+    limiter = ConcurrencyLimiter(1)
+    holders = Holders(limiter)
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(holders.hold, "a")
+        await all_parked()
+        tg.start_soon(holders.hold, "b")
+        await all_parked()
+        holders.release["a"].set()
+        tg.start_soon(holders.hold, "c")  # arrives before b has resumed
+        await all_parked()
+        assert holders.entered == ["a", "b"]
+        holders.release["b"].set()
+        await all_parked()
+        assert holders.entered == ["a", "b", "c"]
+        holders.release["c"].set()
+
+
+async def test_a_cancelled_concurrency_waiter_takes_no_slot() -> None:
+    limiter = ConcurrencyLimiter(1)
+    holders = Holders(limiter)
+    async with anyio.create_task_group() as tg:
+        for name in "abc":
+            tg.start_soon(holders.hold, name)
+            await all_parked()
+        holders.scopes["b"].cancel()
+        await all_parked()
+        assert limiter.waiting == 1
+        holders.release["a"].set()
+        await all_parked()
+        assert holders.entered == ["a", "c"]
+        holders.release["c"].set()
+    assert limiter.in_use == 0
+
+
+async def test_a_waiter_cancelled_once_handed_a_slot_hands_it_on() -> None:
+    limiter = ConcurrencyLimiter(1)
+    holders = Holders(limiter)
+    release_a = anyio.Event()
+
+    async def a_then_cancel_b() -> None:
+        async with limiter:
+            holders.entered.append("a")
+            await release_a.wait()
+        # The slot was just handed to b, which has not resumed yet: cancel it now.
+        holders.scopes["b"].cancel()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(a_then_cancel_b)
+        await all_parked()
+        for name in "bc":
+            tg.start_soon(holders.hold, name)
+            await all_parked()
+        release_a.set()
+        await all_parked()
+        # Whether b's cancellation lands before it resumes (it hands the slot on) or after
+        # (it enters, and leaves at its next await), the slot is not lost: c follows.
+        assert holders.entered[-1] == "c"
+        assert (limiter.in_use, limiter.waiting) == (1, 0)
+        holders.release["c"].set()
+    assert (limiter.in_use, limiter.waiting) == (0, 0)
