@@ -16,7 +16,6 @@ import time
 from collections import deque
 from collections.abc import Callable
 from contextvars import ContextVar
-from types import TracebackType
 from typing import Protocol
 
 import anyio
@@ -70,7 +69,16 @@ class _Waiter:
         self.turn = anyio.Event()
 
 
-class RateLimiter:
+class _EnterOnly:
+    """An async context manager whose leaving does nothing: what counts is being admitted."""
+
+    __slots__ = ()
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        return None
+
+
+class RateLimiter(_EnterOnly):
     """A leaky bucket: at most ``rate`` entries per ``period`` seconds in the long run.
 
     Exact semantics. The bucket holds a level, 0 when new. An entry of ``amount`` (default 1)
@@ -183,13 +191,9 @@ class RateLimiter:
             self._level = level
         await self.acquire()
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
+    def entry(self, amount: float) -> _Entry:
+        """``async with limiter.entry(amount):`` is ``await limiter.acquire(amount)``."""
+        return _Entry(self, amount)
 
     def _fits(self, amount: float) -> bool:
         """Drain the level to now; whether ``amount`` fits on top of it."""
@@ -209,6 +213,19 @@ class RateLimiter:
                 waiters[0].turn.set()
         else:
             waiters.remove(waiter)
+
+
+class _Entry(_EnterOnly):
+    """An entry of ``amount`` into a :class:`RateLimiter`."""
+
+    __slots__ = ("amount", "limiter")
+
+    def __init__(self, limiter: RateLimiter, amount: float) -> None:
+        self.limiter = limiter
+        self.amount = amount
+
+    async def __aenter__(self) -> None:
+        await self.limiter.acquire(self.amount)
 
 
 class ConcurrencyLimiter:
@@ -261,12 +278,7 @@ class ConcurrencyLimiter:
                 self._waiters.remove(handed)
             raise
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         self._release()
 
     def _release(self) -> None:

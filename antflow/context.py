@@ -18,9 +18,9 @@ block: the rest of the task runs unlimited. The exact semantics are in ``docs/li
 
 from __future__ import annotations
 
-from types import TracebackType
+from contextlib import AbstractAsyncContextManager
 
-from ._limits import CallLimits, ConcurrencyLimiter, RateLimiter, current_limits
+from ._limits import CallLimits, ConcurrencyLimiter, current_limits
 from ._stage_worker import StageWorker
 from ._stats import WorkerState
 from ._worker_state import current_worker, set_task_status
@@ -43,7 +43,7 @@ def get_worker_state() -> WorkerState | None:
     return None
 
 
-def rate_limit(amount: float = 1) -> RateLimiter | _RateEntry:
+def rate_limit(amount: float = 1) -> AbstractAsyncContextManager[None]:
     """``async with rate_limit():`` enters when the stage's (or executor's) ``call_rate``
     allows, waiting as long as needed; nothing is dropped.
 
@@ -63,7 +63,7 @@ def rate_limit(amount: float = 1) -> RateLimiter | _RateEntry:
     """
     limits = current_limits.get()
     if limits is not None and limits.rate is not None:
-        return limits.rate if amount == 1 else _RateEntry(limits.rate, amount)
+        return limits.rate if amount == 1 else limits.rate.entry(amount)
     raise _missing(limits, "rate_limit()", "call_rate", "call_rate=N, call_rate_period=seconds")
 
 
@@ -95,27 +95,6 @@ def call_rate_has_capacity(amount: float = 1) -> bool:
     if limits is None or limits.rate is None:
         return True
     return limits.rate.has_capacity(amount)
-
-
-class _RateEntry:
-    """``rate_limit(amount)`` for an amount other than 1."""
-
-    __slots__ = ("amount", "limiter")
-
-    def __init__(self, limiter: RateLimiter, amount: float) -> None:
-        self.limiter = limiter
-        self.amount = amount
-
-    async def __aenter__(self) -> None:
-        await self.limiter.acquire(self.amount)
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        return None
 
 
 def _missing(limits: CallLimits | None, call: str, field: str, setting: str) -> RuntimeError:

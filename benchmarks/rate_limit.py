@@ -12,7 +12,9 @@
    for the awaited API call): inside ``async with rate_limit():`` with an unreachable
    ``call_rate=10**9`` per second, against the same task without ``rate_limit()`` and no limit
    configured, interleaved in the same run. Target: ours >= 0.95x the baseline's items/s.
-   ``concurrency_limit()`` with an unreachable cap is shown too, for information.
+   Beside them, the same task inside ``async with contextlib.nullcontext():`` shows what any
+   ``async with`` costs on this no-op call (the floor for a limit used that way), and
+   ``concurrency_limit()`` with an unreachable cap is shown for information.
 
 Run: ``python -m benchmarks.rate_limit [--backend asyncio|trio] [--repeats N] [--quick]``
 (``--quick``: a 1 s accuracy run and 10,000 items).
@@ -20,6 +22,7 @@ Run: ``python -m benchmarks.rate_limit [--backend asyncio|trio] [--repeats N] [-
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import time
 from typing import Any
@@ -30,6 +33,9 @@ import anyio.lowlevel
 from antflow import Pipeline, Stage
 from antflow.context import concurrency_limit, rate_limit
 from benchmarks._harness import arguments, backends, measure_rates, print_table, record
+
+#: An async context manager that does nothing: the floor any ``async with`` costs.
+NOTHING = contextlib.nullcontext()
 
 RATE = 1000.0  # calls per second, in both accuracy configurations
 ACCURACY_WORKERS = 20
@@ -99,6 +105,12 @@ async def plain(x: int) -> int:
     return x
 
 
+async def empty_async_with(x: int) -> int:
+    async with NOTHING:
+        await anyio.lowlevel.checkpoint()
+    return x
+
+
 async def rate_limited(x: int) -> int:
     async with rate_limit():
         await anyio.lowlevel.checkpoint()
@@ -128,6 +140,7 @@ def main() -> None:
             backend,
             {
                 "no limit": lambda: run_stage(n, plain),
+                "async with nullcontext() (the floor)": lambda: run_stage(n, empty_async_with),
                 "rate_limit(), call_rate=10**9/s": lambda: run_stage(
                     n, rate_limited, call_rate=10**9, call_rate_period=1.0
                 ),
@@ -135,7 +148,7 @@ def main() -> None:
                     n, concurrency_limited, call_concurrency=10**6
                 ),
             },
-            max(args.repeats, 5),
+            max(args.repeats, 9),
         )
         print_table(
             f"{n:,} items, {OVERHEAD_WORKERS} workers, an unreachable limit",

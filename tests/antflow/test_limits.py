@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 import anyio
+import anyio.abc
 import pytest
 
 from antflow._limits import ConcurrencyLimiter, RateLimiter, call_limits
@@ -39,15 +40,30 @@ class FakeClock:
 
 
 class Entries:
-    """Tasks entering one limiter; records who got in, in order."""
+    """Tasks entering one limiter, each in a cancel scope of its own; who got in, in order."""
 
     def __init__(self, limiter: RateLimiter) -> None:
         self.limiter = limiter
         self.admitted: list[str] = []
+        self.scopes: dict[str, anyio.CancelScope] = {}
 
     async def enter(self, name: str, amount: float = 1) -> None:
-        await self.limiter.acquire(amount)
-        self.admitted.append(name)
+        with anyio.CancelScope() as scope:
+            self.scopes[name] = scope
+            await self.limiter.acquire(amount)
+            self.admitted.append(name)
+
+
+async def full_bucket_and_waiters(tg: anyio.abc.TaskGroup) -> tuple[FakeClock, Entries]:
+    """A bucket of one entry per second, full, with waiters a, b and c in that order."""
+    clock = FakeClock()
+    limiter = RateLimiter(1, 1.0, clock=clock)
+    await limiter.acquire()  # full: the next entry in 1 s
+    entries = Entries(limiter)
+    for name in ("a", "b", "c"):
+        tg.start_soon(entries.enter, name)
+        await all_parked()
+    return clock, entries
 
 
 async def test_a_burst_of_rate_enters_at_once_then_one_per_interval() -> None:
@@ -138,53 +154,27 @@ async def test_a_newcomer_queues_behind_a_large_waiter_even_if_it_would_fit() ->
 async def test_a_cancelled_waiter_takes_nothing_and_the_next_is_not_starved(
     position: str,
 ) -> None:
-    clock = FakeClock()
-    limiter = RateLimiter(1, 1.0, clock=clock)
-    entries = Entries(limiter)
-    await limiter.acquire()  # full: the next entry in 1 s
-    scopes: dict[str, anyio.CancelScope] = {}
-
-    async def enter_in_scope(name: str) -> None:
-        with anyio.CancelScope() as scope:
-            scopes[name] = scope
-            await entries.enter(name)
-
     async with anyio.create_task_group() as tg:
-        for name in ("a", "b", "c"):
-            tg.start_soon(enter_in_scope, name)
-            await all_parked()
-        assert limiter.waiting == 3
-        scopes["a" if position == "first" else "b"].cancel()
+        clock, entries = await full_bucket_and_waiters(tg)
+        assert entries.limiter.waiting == 3
+        entries.scopes["a" if position == "first" else "b"].cancel()
         await all_parked()
-        assert limiter.waiting == 2
+        assert entries.limiter.waiting == 2
         await clock.advance(1.0)  # exactly one entry's worth: nothing was lost to the cancel
         assert entries.admitted == (["b"] if position == "first" else ["a"])
         await clock.advance(1.0)
         assert entries.admitted == (["b", "c"] if position == "first" else ["a", "c"])
-    assert limiter.waiting == 0
+    assert entries.limiter.waiting == 0
 
 
 async def test_a_waiter_cancelled_as_its_turn_comes_passes_the_turn_on() -> None:
-    clock = FakeClock()
-    limiter = RateLimiter(1, 1.0, clock=clock)
-    entries = Entries(limiter)
-    await limiter.acquire()
-    scopes: dict[str, anyio.CancelScope] = {}
-
-    async def enter_in_scope(name: str) -> None:
-        with anyio.CancelScope() as scope:
-            scopes[name] = scope
-            await entries.enter(name)
-
     async with anyio.create_task_group() as tg:
-        for name in ("a", "b", "c"):
-            tg.start_soon(enter_in_scope, name)
-            await all_parked()
+        clock, entries = await full_bucket_and_waiters(tg)
         await clock.advance(1.0)  # a enters, and b's turn is signalled...
         assert entries.admitted == ["a"]
         # ...c is not woken by a: only the one first in line sleeps on the clock.
         assert len(clock.sleepers) == 1
-        scopes["b"].cancel()
+        entries.scopes["b"].cancel()
         await all_parked()
         await clock.advance(1.0)
         assert entries.admitted == ["a", "c"]
@@ -274,14 +264,18 @@ class Holders:
                 self.entered.append(name)
                 await self.release[name].wait()
 
+    async def arrive(self, tg: anyio.abc.TaskGroup, names: str) -> None:
+        """Start a holder per name, each waiting (or holding) before the next one starts."""
+        for name in names:
+            tg.start_soon(self.hold, name)
+            await all_parked()
+
 
 async def test_concurrency_slots_go_to_waiters_first_in_first_out() -> None:
     limiter = ConcurrencyLimiter(2)
     holders = Holders(limiter)
     async with anyio.create_task_group() as tg:
-        for name in "abcde":
-            tg.start_soon(holders.hold, name)
-            await all_parked()
+        await holders.arrive(tg, "abcde")
         assert holders.entered == ["a", "b"]
         assert (limiter.in_use, limiter.waiting) == (2, 3)
         for name, then in [("b", "abc"), ("a", "abcd"), ("c", "abcde")]:
@@ -297,10 +291,7 @@ async def test_a_newcomer_does_not_take_a_slot_freed_for_a_waiter() -> None:
     limiter = ConcurrencyLimiter(1)
     holders = Holders(limiter)
     async with anyio.create_task_group() as tg:
-        tg.start_soon(holders.hold, "a")
-        await all_parked()
-        tg.start_soon(holders.hold, "b")
-        await all_parked()
+        await holders.arrive(tg, "ab")
         holders.release["a"].set()
         tg.start_soon(holders.hold, "c")  # arrives before b has resumed
         await all_parked()
@@ -315,9 +306,7 @@ async def test_a_cancelled_concurrency_waiter_takes_no_slot() -> None:
     limiter = ConcurrencyLimiter(1)
     holders = Holders(limiter)
     async with anyio.create_task_group() as tg:
-        for name in "abc":
-            tg.start_soon(holders.hold, name)
-            await all_parked()
+        await holders.arrive(tg, "abc")
         holders.scopes["b"].cancel()
         await all_parked()
         assert limiter.waiting == 1
@@ -343,9 +332,7 @@ async def test_a_waiter_cancelled_once_handed_a_slot_hands_it_on() -> None:
     async with anyio.create_task_group() as tg:
         tg.start_soon(a_then_cancel_b)
         await all_parked()
-        for name in "bc":
-            tg.start_soon(holders.hold, name)
-            await all_parked()
+        await holders.arrive(tg, "bc")
         release_a.set()
         await all_parked()
         # Whether b's cancellation lands before it resumes (it hands the slot on) or after
