@@ -60,15 +60,6 @@ class SystemClock:
         await anyio.sleep(seconds)
 
 
-class _Waiter:
-    __slots__ = ("amount", "turn")
-
-    def __init__(self, amount: float) -> None:
-        self.amount = amount
-        # Set when this waiter becomes the first in line.
-        self.turn = anyio.Event()
-
-
 class _EnterOnly:
     """An async context manager whose leaving does nothing: what counts is being admitted."""
 
@@ -97,7 +88,7 @@ class RateLimiter(_EnterOnly):
 
     Cancellation: a waiter cancelled at any point has taken nothing; if it was first in line,
     the next waiter becomes first at once. Entering without waiting is not a checkpoint (as
-    anyio's ``Semaphore(fast_acquire=True)``); waiting is.
+    anyio's ``acquire_nowait``); waiting is.
 
     Args:
         rate: Entries per ``period`` (a finite number > 0).
@@ -126,7 +117,7 @@ class RateLimiter(_EnterOnly):
         # _waiters only by acquire and _leave.
         self._level = 0.0
         self._last = self._now()  # the time the level was last drained to
-        self._waiters: deque[_Waiter] = deque()
+        self._waiters: deque[anyio.Event] = deque()  # each waiter's turn, first in line first
 
     @property
     def capacity(self) -> float:
@@ -163,16 +154,16 @@ class RateLimiter(_EnterOnly):
         if not self._waiters and self._fits(amount):
             self._level += amount
             return
-        waiter = _Waiter(amount)
-        self._waiters.append(waiter)
+        turn = anyio.Event()  # set when this waiter becomes the first in line
+        self._waiters.append(turn)
         try:
-            if self._waiters[0] is not waiter:
-                await waiter.turn.wait()
+            if self._waiters[0] is not turn:
+                await turn.wait()
             while not self._fits(amount):
                 await self._clock.sleep((self._level + amount - self._capacity) / self._per_second)
             self._level += amount
         finally:
-            self._leave(waiter)
+            self._leave(turn)
 
     async def __aenter__(self) -> None:
         # acquire(1) with its fast path (_fits) inlined: no second coroutine, no amount check,
@@ -204,15 +195,15 @@ class RateLimiter(_EnterOnly):
             self._level = max(0.0, self._level - (now - last) * self._per_second)
         return self._level + amount - self._capacity <= _SLACK * self._capacity
 
-    def _leave(self, waiter: _Waiter) -> None:
-        """Take ``waiter`` out of line (admitted or cancelled); wake the next first in line."""
+    def _leave(self, turn: anyio.Event) -> None:
+        """Take a waiter out of line (admitted or cancelled); signal the next first in line."""
         waiters = self._waiters
-        if waiters[0] is waiter:
+        if waiters[0] is turn:
             waiters.popleft()
             if waiters:
-                waiters[0].turn.set()
+                waiters[0].set()
         else:
-            waiters.remove(waiter)
+            waiters.remove(turn)
 
 
 class _Entry(_EnterOnly):
