@@ -143,8 +143,9 @@ async def test_a_limit_the_stage_lacks_fails_the_item_naming_the_field(
     pipeline = Pipeline(stages=[Stage("Fetch", 1, [call], task_attempts=1, **stage_limits)])
     assert await pipeline.run([1]) == []
     (failed,) = pipeline.get_error_summary().failed_items
-    assert isinstance(failed.error, RuntimeError)
-    message = str(failed.error)
+    assert isinstance(failed.exception, RuntimeError)
+    assert failed.error_type == "RuntimeError"
+    message = failed.error
     assert f"Stage 'Fetch' has no {field} configured" in message
     assert f"set Stage(..., {field}=N" in message
 
@@ -247,7 +248,7 @@ async def test_get_worker_state_is_the_running_worker_s() -> None:
 
     await Pipeline(stages=[Stage("S", 1, [call])]).run([{"id": "job", "value": 1}])
     (state,) = seen
-    assert (state.worker, state.status, state.current_item_id, state.current_task) == (
+    assert (state.worker_name, state.status, state.current_item_id, state.current_task) == (
         "S-W0",
         "busy",
         "job",
