@@ -37,6 +37,7 @@ from ._future import (
     deadline,
 )
 from ._interrupts import bare_interrupts
+from ._limits import call_limits, current_limits
 from ._observe import Event, EventKind, Hook, hook_of, now
 from ._records import ErrorSummary
 from ._tally import Tally
@@ -384,13 +385,38 @@ class AsyncExecutor:
 
     Args:
         max_workers: How many calls may run at the same time (at least 1).
+        call_rate: At most this many entries per ``call_rate_period`` seconds into
+            ``async with antflow.context.rate_limit():`` across the executor's calls (``None``:
+            no rate limit). A leaky bucket: see ``docs/limits.md``.
+        call_rate_period: The period, in seconds, ``call_rate`` counts over (default 60).
+        call_concurrency: At most this many calls at once inside
+            ``async with antflow.context.concurrency_limit():`` (``None``: no cap).
+
+    Raises:
+        ValueError: an argument is out of range, naming it (``TypeError``: of the wrong type).
     """
 
-    def __init__(self, max_workers: int = DEFAULT_MAX_WORKERS) -> None:
+    def __init__(
+        self,
+        max_workers: int = DEFAULT_MAX_WORKERS,
+        *,
+        call_rate: float | None = None,
+        call_rate_period: float = 60.0,
+        call_concurrency: int | None = None,
+    ) -> None:
         self._max_workers = check_int(
             max_workers,
             "max_workers",
             hint="the number of calls that may run at the same time",
+            type_error=TypeError,
+        )
+        # What rate_limit() and concurrency_limit() use in the calls: each worker sets it once.
+        self._limits = call_limits(
+            "AsyncExecutor",
+            "AsyncExecutor",
+            call_rate,
+            call_rate_period,
+            call_concurrency,
             type_error=TypeError,
         )
         # The futures not yet taken by a worker, and the idle workers parked on it.
@@ -767,6 +793,7 @@ class _Worker:
         work = executor._work
         take_nowait = work.take_nowait
         countdown = CHECKPOINT_EVERY  # calls left before this worker must checkpoint
+        current_limits.set(executor._limits)  # once per worker, not per call
         try:
             while True:
                 # One cancel scope per run of calls, not per call (a scope costs more than a

@@ -12,6 +12,7 @@ from typing import Any
 
 from ._inbox import Envelope
 from ._item_report import ItemFailed, ItemReport
+from ._limits import call_limits
 from ._observe import Event, EventKind, Hook, now
 from ._retry import RetryPolicy
 from ._stage import Stage, task_name
@@ -39,6 +40,15 @@ class StageTasks:
             TaskCall(task, stage.unpack_args, limits.get(task_name(task))) for task in stage.tasks
         ]
         self.first_task = self.calls[0].name
+        #: The stage's call_rate and call_concurrency, for the tasks' rate_limit() and
+        #: concurrency_limit() (one per run, shared by the stage's workers).
+        self.limits = call_limits(
+            f"Stage {stage.name!r}",
+            "Stage",
+            stage.call_rate,
+            stage.call_rate_period,
+            stage.call_concurrency,
+        )
         self.skip_if = stage.skip_if
         self.per_stage = stage.retry == "per_stage"
         self.task_policy = RetryPolicy(stage.task_attempts, stage.task_wait_seconds)

@@ -22,6 +22,7 @@ from anyio import EndOfStream, WouldBlock
 from ._fairness import CHECKPOINT_EVERY
 from ._inbox import Inbox
 from ._item_report import ItemFailed, ItemReport
+from ._limits import current_limits
 from ._observe import Event, EventKind, Hook, now
 from ._outlet import Outlet
 from ._stage_tasks import StageTasks
@@ -92,6 +93,7 @@ class StageWorker:
         Never raises for an item's failure: it is recorded and the worker takes the next item.
         """
         current_worker.set(self)
+        current_limits.set(self.tasks.limits)
         if hook is not None and hook.workers:
             await hook.emit(self._event(EventKind.WORKER_STARTED))
         try:
