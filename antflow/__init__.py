@@ -20,6 +20,7 @@ from ._stats import DashboardSnapshot, PipelineStats, WorkerMetrics, WorkerState
 from ._tracker import StatusEvent, StatusTracker, StatusType, TaskEvent, TaskEventType
 from ._waiting import WaitStrategy
 from ._worker_state import set_task_status
+from .context import call_rate_has_capacity, concurrency_limit, rate_limit
 from .exceptions import (
     AntFlowError,
     ExecutorShutdownError,
@@ -30,10 +31,6 @@ from .exceptions import (
 )
 from .telemetry import configure_telemetry
 from .telemetry import is_enabled as telemetry_enabled
-
-# -- antflow 0.10's names owned by other modules (added when those modules land) -------------
-# from .context import call_rate_has_capacity, concurrency_limit, rate_limit
-# (and the same three names in __all__ below)
 
 __all__ = [
     "__version__",
@@ -70,8 +67,9 @@ __all__ = [
     "set_task_status",
     "configure_telemetry",
     "telemetry_enabled",
-    # -- 0.10's names from antflow.context go here:
-    # "call_rate_has_capacity", "concurrency_limit", "rate_limit",
+    "call_rate_has_capacity",
+    "concurrency_limit",
+    "rate_limit",
 ]
 
 if TYPE_CHECKING:
