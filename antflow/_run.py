@@ -23,7 +23,7 @@ from ._rendezvous import PullInbox
 from ._stage import Stage
 from ._stage_tasks import StageTasks
 from ._stage_worker import StageWorker
-from ._stats import PipelineStats
+from ._stats import PipelineStats, StageStats
 from ._tracker import StatusTracker
 from .telemetry import _pipeline_observer
 
@@ -308,11 +308,28 @@ class RunState:
     def stats(self) -> PipelineStats:
         ledger = self.ledger
         tracker_errors = self.tracker.callback_errors if self.tracker is not None else 0
+        queue_sizes = {inbox.name: inbox.size() for inbox in self.inboxes}
         return PipelineStats(
-            items_fed=ledger.fed,
             items_processed=ledger.processed,
             items_failed=ledger.failed,
             items_in_flight=ledger.in_flight,
-            queue_sizes={inbox.name: inbox.size() for inbox in self.inboxes},
+            queue_sizes=queue_sizes,
+            stage_stats=self._stage_stats(queue_sizes),
+            items_fed=ledger.fed,
             callback_errors=self.callbacks.count + tracker_errors,
         )
+
+    def _stage_stats(self, queue_sizes: dict[str, int]) -> dict[str, StageStats]:
+        """Each stage's counts, summed over its workers (their own totals)."""
+        busy = dict.fromkeys(queue_sizes, 0)
+        completed = dict.fromkeys(queue_sizes, 0)
+        failed = dict.fromkeys(queue_sizes, 0)
+        for worker in self.workers:
+            stage = worker.stage
+            busy[stage] += worker.status == "busy"
+            completed[stage] += worker.processed
+            failed[stage] += worker.failed
+        return {
+            name: StageStats(name, size, busy[name], completed[name], failed[name])
+            for name, size in queue_sizes.items()
+        }

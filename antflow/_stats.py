@@ -21,23 +21,26 @@ WorkerStatus = Literal["idle", "busy", "stopped"]
 
 @dataclass(frozen=True, slots=True)
 class PipelineStats:
-    """Counts for the current (or last) run.
+    """Counts for the current (or last) run: antflow 0.10's fields in 0.10's order, then ours.
 
     Attributes:
-        items_fed: Items fed so far.
         items_processed: Items that went through every stage.
         items_failed: Items that failed a stage (recorded in the error summary).
         items_in_flight: Fed items neither processed nor failed yet. After ``shutdown()`` or a
             cancelled run it counts the items that were abandoned unfinished.
         queue_sizes: Items waiting in each stage's queue, by stage name.
+        stage_stats: Each stage's :class:`StageStats`, by stage name, in stage order (empty
+            before the first run).
+        items_fed: Items fed so far.
         callback_errors: Callbacks (stage or tracker) that raised.
     """
 
-    items_fed: int = 0
     items_processed: int = 0
     items_failed: int = 0
     items_in_flight: int = 0
     queue_sizes: dict[str, int] = field(default_factory=dict)
+    stage_stats: dict[str, StageStats] = field(default_factory=dict)
+    items_fed: int = 0
     callback_errors: int = 0
 
 
