@@ -314,18 +314,17 @@ class CallLimits:
         self.concurrency = concurrency
 
 
-def call_limits(
+def check_call_limits(
     where: str,
-    owner: str,
-    call_rate: float | None,
-    call_rate_period: float,
-    call_concurrency: int | None,
+    call_rate: object,
+    call_rate_period: object,
+    call_concurrency: object,
     *,
     error: type[Exception] = ValueError,
     type_error: type[Exception] | None = None,
-) -> CallLimits:
-    """Check the three limit fields (raising ``error`` naming the field, ``type_error`` for a
-    value of the wrong type) and build the limits."""
+) -> None:
+    """Check the three limit fields of a stage or an executor, raising ``error`` naming the
+    field (``type_error`` for a value of the wrong type)."""
     if call_concurrency is not None:
         check_int(
             call_concurrency,
@@ -335,7 +334,7 @@ def call_limits(
             error=error,
             type_error=type_error,
         )
-    period = check_seconds(
+    check_seconds(
         call_rate_period,
         "call_rate_period",
         positive=True,
@@ -343,7 +342,6 @@ def call_limits(
         error=error,
         type_error=type_error,
     )
-    rate = None
     if call_rate is not None:
         check_number(
             call_rate,
@@ -355,7 +353,25 @@ def call_limits(
             error=error,
             type_error=type_error,
         )
-        rate = RateLimiter(call_rate, period, where=where)
+
+
+def call_limits(
+    where: str,
+    owner: str,
+    call_rate: float | None,
+    call_rate_period: float,
+    call_concurrency: int | None,
+    *,
+    error: type[Exception] = ValueError,
+    type_error: type[Exception] | None = None,
+) -> CallLimits:
+    """Check the three limit fields (see :func:`check_call_limits`) and build the limits."""
+    check_call_limits(
+        where, call_rate, call_rate_period, call_concurrency, error=error, type_error=type_error
+    )
+    rate = None
+    if call_rate is not None:
+        rate = RateLimiter(call_rate, float(call_rate_period), where=where)
     concurrency = None if call_concurrency is None else ConcurrencyLimiter(call_concurrency)
     return CallLimits(where, owner, rate, concurrency)
 

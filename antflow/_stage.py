@@ -9,7 +9,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ._validation import check_bool, check_callable, check_int, check_number, check_seconds
+from ._limits import check_call_limits
+from ._validation import check_bool, check_callable, check_int, check_seconds
 from .exceptions import StageValidationError
 
 __all__ = ["DEFAULT_QUEUE_CAPACITY_MIN", "Stage", "TaskFunc"]
@@ -173,23 +174,12 @@ class Stage:
                 f"{where}: pull=True cannot be combined with retry='per_stage' (a re-run would "
                 "need a queue to wait in); use retry='per_task' or pull=False"
             )
-        if self.call_concurrency is not None:
-            _check_int(where, "call_concurrency", self.call_concurrency, "None means no limit")
-        if self.call_rate is not None:
-            check_number(
-                self.call_rate,
-                "call_rate",
-                positive=True,
-                unit="calls per call_rate_period",
-                where=where,
-                error=StageValidationError,
-            )
-        check_seconds(
+        check_call_limits(
+            where,
+            self.call_rate,
             self.call_rate_period,
-            "call_rate_period",
-            where=where,
+            self.call_concurrency,
             error=StageValidationError,
-            positive=True,
         )
 
     def _validate_limits(self, where: str) -> None:
