@@ -12,7 +12,7 @@ from .exceptions import AntFlowError, TaskFailedError
 __all__ = ["ErrorSummary", "FailedItem", "PipelineResult"]
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)
 class PipelineResult:
     """An item that went through every stage.
 
@@ -36,6 +36,22 @@ class PipelineResult:
     sequence_id: int
     metadata: dict[str, Any] = field(default_factory=dict)
     error: Exception | None = None
+
+    def __init__(
+        self,
+        id: Any,
+        value: Any,
+        sequence_id: int,
+        metadata: dict[str, Any] | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        # Written by hand: a {} literal costs half of the generated __init__'s default_factory
+        # call (300 of 880 instructions per result, callgrind, no-op one-stage pipeline).
+        self.id = id
+        self.value = value
+        self.sequence_id = sequence_id
+        self.metadata = {} if metadata is None else metadata
+        self.error = error
 
     @property
     def is_success(self) -> bool:
