@@ -1,10 +1,10 @@
 """``progress=True`` for DAG and Flow runs: antflow's progress bar, fed by the run's hook.
 
-The bar counts tasks: done (finished or skipped) out of the workflow's tasks (each element of
-a mapped task counts as one, and the total is then unknown), the rate, the ETA
-and the failures. A :class:`~antflow._tally.Tally` observes the run (the scheduler reports each
-task to it) and, like antflow's displays, the bar samples the tally periodically from a task of
-its own.
+The bar counts tasks: done (finished or skipped) out of the workflow's tasks, the rate, the ETA
+and the failures. Each element of a mapped task counts as a task; as their number is known only
+at run time, a workflow with a mapped task has no total (counts, rate and elapsed time).
+A :class:`~antflow._tally.Tally` observes the run (the scheduler reports each task to it) and,
+like antflow's displays, the bar samples the tally periodically from a task of its own.
 """
 
 from __future__ import annotations

@@ -15,6 +15,12 @@ How work is placed:
   threads and awaited). Retries are antflow's :class:`~antflow._retry.RetryPolicy`, the one retry
   mechanism.
 
+A mapped task (:mod:`flowkit._mapping`) is expanded on the loop when it becomes ready: its
+elements go to the worker threads like tasks there (as ``_ElementCall`` items of the same
+queue), or through the executor like tasks on the loop, and so share the run's limits. Each
+element is reported, cached and retried as a task named ``process[3]``; the node itself is
+finished by its last element, with the list of their results.
+
 Readiness is counted per *join* (the tasks sharing one upstream tuple, see
 :class:`~flowkit._plan.Plan`): a finished task counts down the joins waiting for it, and a join
 whose count reaches zero gathers its upstream results once and makes all its tasks ready. A
@@ -89,7 +95,9 @@ _MISSING = object()
 class RunResult(dict[str, Any]):
     """``{task name: result}`` for every task of a run, plus which tasks were skipped.
 
-    A plain ``dict`` in every other respect. A skipped task's result is ``None``.
+    A plain ``dict`` in every other respect. A skipped task's result is ``None``. A mapped
+    task's result is the list of its elements' results; ``skipped`` names its skipped elements
+    as ``process[3]``.
     """
 
     skipped: frozenset[str]
@@ -699,7 +707,7 @@ class _Run:
             args = args[:p] + args[p + 1 :]
         try:
             items = elements_of(t, self.tasks[source].name, self.results[source])
-        except Exception as exc:
+        except BaseException as exc:  # not iterable, or the iterable's own error
             if hook is not None:
                 hook.emit_nowait(self.failed_event(t.name, exc, 1))
             self._fail(i, exc, in_loop=True)

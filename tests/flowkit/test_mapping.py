@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import os
@@ -383,6 +384,44 @@ def test_a_resumed_process_run_reruns_only_the_failed_element() -> None:
     assert state.get("flowkit:p:fail_on_three[1]") == (2, 2)
     state.set("flowkit:p:fail_on_three[2]", (3, 33))  # as if the element had succeeded
     assert dag.run("process", state=state)["fail_on_three"] == [1, 2, 33, 4]
+
+
+@pytest.mark.parametrize("retries", [0, 2])
+async def test_a_cancelled_run_keeps_the_element_that_returned_and_calls_no_queued_one(
+    retries: int,
+) -> None:
+    in_thread = threading.Event()
+    release = threading.Event()
+    calls: list[int] = []
+
+    @task()
+    def orders() -> list[int]:
+        return [0, 1, 2, 3]
+
+    @task(retries=retries, delay=0)
+    def charge(order: int) -> str:
+        calls.append(order)
+        in_thread.set()
+        assert release.wait(5)
+        return f"charged {order}"
+
+    state = StateManager()
+    dag = DAG("pay", max_workers=1, tasks=[orders, charge.map(orders)])
+    with anyio.CancelScope() as scope:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(functools.partial(dag.run_async, state=state))
+            await anyio.to_thread.run_sync(in_thread.wait, 5)
+            scope.cancel()
+            with anyio.CancelScope(shield=True):  # the run has taken the cancellation
+                await anyio.wait_all_tasks_blocked()
+            release.set()
+    assert scope.cancelled_caught
+    assert calls == [0]
+    assert state.get("flowkit:pay:charge[0]") == (0, "charged 0")
+    calls.clear()
+    results = await dag.run_async(state=state)
+    assert results["charge"] == [f"charged {n}" for n in range(4)]
+    assert calls == [1, 2, 3]
 
 
 # -- limits and progress -----------------------------------------------------------------------
