@@ -46,6 +46,7 @@ MODULES = [
     Module("stream_memory", takes_repeats=False),
     Module("dag_throughput"),
     Module("dag_makespan"),
+    Module("dag_mapping"),
     Module("dashboard_overhead"),
     Module("rate_limit"),
     Module("telemetry_overhead"),
