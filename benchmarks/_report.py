@@ -95,6 +95,8 @@ TARGETS: dict[tuple[str, str], list[Target]] = {
     ("dag_throughput", "flowkit DAG, sync, thread"): [Target(absolute_min=9_000)],
     ("dag_throughput", "flowkit DAG, async def"): [Target(absolute_min=50_000)],
     ("dag_makespan", "flowkit DAG"): [Target(ratio_max=1.05)],
+    ("dag_mapping", "noop.map(items), sync, thread"): [Target(ratio_min=0.5)],
+    ("dag_mapping", "noop.map(items), async def"): [Target(ratio_min=0.5)],
     # Issue 4: with a display on, throughput drops by no more than 10%.
     **{
         ("dashboard_overhead", name): [Target(ratio_min=0.9)]
