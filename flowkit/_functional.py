@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 __all__ = ["AppliedTask", "FunctionalFlow", "Layer"]
 
-_SUMMARY_COLUMNS = ("Node", "Role", "Inputs", "Feeds", "Retries", "When", "Level")
+_SUMMARY_COLUMNS = ("Level", "Node", "Inputs", "Feeds", "Retries", "When")
 
 #: What may stand for a node: the node itself, or a Layer (see :class:`Layer`).
 NodeLike = Union["AppliedTask", "Layer"]
@@ -46,7 +46,7 @@ class Layer:
         TypeError: ``task`` is not a :class:`~flowkit.Task`.
     """
 
-    __slots__ = ("_nodes", "task")
+    __slots__ = ("_nodes", "_task")
 
     def __init__(self, task: Task) -> None:
         if not isinstance(task, Task):
@@ -54,9 +54,13 @@ class Layer:
                 f"Layer takes a task, got {task!r}; decorate the function with @task() "
                 "and pass the task: Layer(my_task)"
             )
-        #: The task this layer applies.
-        self.task = task
+        self._task = task
         self._nodes: list[AppliedTask] = []
+
+    @property
+    def task(self) -> Task:
+        """The task this layer applies."""
+        return self._task
 
     @property
     def name(self) -> str:
@@ -102,7 +106,7 @@ class AppliedTask:
             after an input.
     """
 
-    __slots__ = ("_keywords", "inputs", "outputs", "task")
+    __slots__ = ("_inputs", "_keywords", "_task", "outputs")
 
     def __init__(self, task: Task, inputs: Sequence[NodeLike] = ()) -> None:
         if not isinstance(task, Task):
@@ -110,15 +114,23 @@ class AppliedTask:
                 f"AppliedTask takes a task, got {task!r}; decorate the function with @task()"
             )
         where = f"the inputs of {task.name!r}"
-        #: The task to run.
-        self.task = task
-        #: The upstream nodes, in the order given.
-        self.inputs: tuple[AppliedTask, ...] = tuple(_as_node(value, where) for value in inputs)
+        self._task = task
+        self._inputs = tuple(_as_node(value, where) for value in inputs)
         #: ``(parameter, input position)`` for each keyword argument the task is called with.
-        self._keywords = _bind(task, self.inputs)
-        #: This node's result in the last run of a flow holding it that succeeded (``None``
-        #: before, and for a skipped task).
+        self._keywords = _bind(task, self._inputs)
         self.outputs: Any = None
+        """This node's result in the last successful run of a flow holding it (``None`` before,
+        and for a skipped task)."""
+
+    @property
+    def task(self) -> Task:
+        """The task this node applies."""
+        return self._task
+
+    @property
+    def inputs(self) -> tuple[AppliedTask, ...]:
+        """The nodes whose results this node takes, in the order given."""
+        return self._inputs
 
     @property
     def name(self) -> str:
@@ -236,14 +248,26 @@ class FunctionalFlow(Workflow):
     ) -> None:
         super().__init__(name, max_workers)
         self._single_output = not isinstance(outputs, (tuple, list))
-        #: The nodes the graph starts from.
-        self.inputs = _ends(inputs, "inputs")
-        #: The nodes whose results :meth:`run` returns.
-        self.outputs = _ends(outputs, "outputs")
-        #: Every node of the flow, each after its inputs.
-        self.nodes = _reachable(self.outputs)
+        self._inputs = _ends(inputs, "inputs")
+        self._outputs = _ends(outputs, "outputs")
+        self._nodes = _reachable(self._outputs)
         _check_inputs(self)
-        self._plan = _compile(name, self.nodes)
+        self._plan = _compile(name, self._nodes)
+
+    @property
+    def inputs(self) -> tuple[AppliedTask, ...]:
+        """The nodes the graph starts from."""
+        return self._inputs
+
+    @property
+    def outputs(self) -> tuple[AppliedTask, ...]:
+        """The nodes whose results :meth:`run` returns, in their order."""
+        return self._outputs
+
+    @property
+    def nodes(self) -> tuple[AppliedTask, ...]:
+        """Every node of the flow, each after its inputs."""
+        return self._nodes
 
     @property
     def tasks(self) -> list[Task]:
@@ -271,8 +295,8 @@ class FunctionalFlow(Workflow):
 
         Returns:
             The output's result if ``outputs`` was one node, else a tuple of the outputs'
-            results in their order (``None`` for a skipped task). Each node's
-            :attr:`AppliedTask.outputs` holds its own result afterwards.
+                results in their order (``None`` for a skipped task). Each node's
+                :attr:`AppliedTask.outputs` holds its own result afterwards.
         """
         results = super().run(
             executor,
@@ -298,10 +322,12 @@ class FunctionalFlow(Workflow):
         return self._outputs_of(results)
 
     def summary(self, console: Console | None = None) -> None:
-        """Print a table of the nodes: each node (named by its task; ``async def`` tasks marked),
-        whether it is an input or an output of the flow, its inputs, the nodes it feeds, its
-        task's retries and ``when=`` condition, and its level (nodes of one level never wait
-        for each other, so they can run in parallel).
+        """Print a table of the nodes, level by level.
+
+        Each row gives a node's level (nodes of one level never wait for each other, so they
+        can run in parallel), the node (named by its task, marked ``input``, ``output``,
+        ``async``), its inputs, the nodes it feeds, and its task's retries and ``when=``
+        condition.
 
         Args:
             console: The rich Console to print on (default: rich's console on stdout); give one
@@ -313,6 +339,7 @@ class FunctionalFlow(Workflow):
 
     def _summary_table(self) -> Table:
         from rich.table import Table
+        from rich.text import Text
 
         plan = self._plan
         level = [0] * len(plan.tasks)
@@ -330,17 +357,17 @@ class FunctionalFlow(Workflow):
             numeric = header in ("Retries", "Level")
             # Fold long names rather than cut them: a summary must show every name whole.
             table.add_column(header, justify="right" if numeric else "left", overflow="fold")
-        for i in plan.order:
+        for i in sorted(plan.order, key=level.__getitem__):  # stable: each after its inputs
             node, t = self.nodes[i], plan.tasks[i]
-            roles = [r for r, on in (("input", node in starts), ("output", node in ends)) if on]
+            marks = (("input", node in starts), ("output", node in ends), ("async", t.is_async))
+            tags = [tag for tag, on in marks if on]
             table.add_row(
-                node.name + ("\n(async def)" if t.is_async else ""),
-                "\n".join(roles) or "-",
+                str(level[i]),
+                Text(node.name).append("\n" + ", ".join(tags) if tags else "", style="dim"),
                 "\n".join(n.name for n in node.inputs) or "-",
                 "\n".join(feeds[i]) or "-",
                 str(t.retries),
                 "-" if t.when is None else getattr(t.when, "__name__", "yes"),
-                str(level[i]),
             )
         return table
 

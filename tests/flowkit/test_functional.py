@@ -525,7 +525,16 @@ async def test_progress_counts_every_node() -> None:
 # -- views ---------------------------------------------------------------------------------------
 
 
-def test_summary_lists_each_node_with_its_role_inputs_feeds_retries_condition_and_level() -> None:
+def _summary_cells(flow: FunctionalFlow) -> tuple[str, list[list[str]]]:
+    """The summary's text, and its table body as rows of stripped cells."""
+    console = Console(file=io.StringIO(), record=True, width=120)
+    flow.summary(console=console)
+    text = console.export_text()
+    rows = [line.split("│")[1:-1] for line in text.splitlines() if "│" in line]
+    return text, [[cell.strip() for cell in row] for row in rows]
+
+
+def test_summary_lists_each_node_with_its_level_marks_inputs_feeds_retries_and_condition() -> None:
     @task()
     def size() -> int:
         return 1
@@ -537,28 +546,45 @@ def test_summary_lists_each_node_with_its_role_inputs_feeds_retries_condition_an
     async def large(size: int) -> int:
         return size
 
+    @task()
+    def report(size: int, large: int | None) -> str:
+        return f"{size} {large}"
+
     s = Layer(size)()
-    flow = FunctionalFlow(inputs=s, outputs=Layer(large)(s), name="sizes")
-    console = Console(file=io.StringIO(), record=True, width=120)
-    flow.summary(console=console)
-    text = console.export_text()
-    rows = [line.split("│")[1:-1] for line in text.splitlines() if "│" in line]
-    cells = [[cell.strip() for cell in row] for row in rows]
-    assert "FunctionalFlow 'sizes': 2 nodes" in text
+    big = Layer(large)(s)
+    text, cells = _summary_cells(
+        FunctionalFlow(inputs=s, outputs=(Layer(report)(s, big), big), name="sizes")
+    )
+    assert "FunctionalFlow 'sizes': 3 nodes" in text
     assert cells == [
-        ["size", "input", "-", "large", "0", "-", "0"],
-        ["large", "output", "size", "-", "4", "is_large", "1"],
-        ["(async def)", "", "", "", "", "", ""],
+        ["0", "size", "-", "large", "0", "-"],
+        ["", "input", "", "report", "", ""],
+        ["1", "large", "size", "report", "4", "is_large"],
+        ["", "output, async", "", "", "", ""],
+        ["2", "report", "size", "-", "0", "-"],
+        ["", "output", "large", "", "", ""],
     ]
 
 
-def test_summary_marks_a_node_both_input_and_output() -> None:
+def test_summary_lists_nodes_level_by_level() -> None:
+    user, orders, recs, summary, log = _user_graph()
+    _, cells = _summary_cells(FunctionalFlow(inputs=(user, orders, recs), outputs=(summary, log)))
+    named = [(row[0], row[1]) for row in cells if row[0]]
+    assert named == [
+        ("0", "fetch_user"),
+        ("0", "fetch_orders"),
+        ("0", "fetch_recommendations"),
+        ("1", "build_profile"),
+        ("1", "personalize"),
+        ("2", "summarize"),
+        ("2", "log_activity"),
+    ]
+
+
+def test_summary_marks_a_node_that_is_both_input_and_output() -> None:
     node = Layer(alpha)()
-    console = Console(file=io.StringIO(), record=True, width=120)
-    FunctionalFlow(inputs=node, outputs=node).summary(console=console)
-    text = console.export_text()
-    assert "│ alpha │ input  │" in text
-    assert "│       │ output │" in text
+    _, cells = _summary_cells(FunctionalFlow(inputs=node, outputs=node))
+    assert cells == [["0", "alpha", "-", "-", "0", "-"], ["", "input, output", "", "", "", ""]]
 
 
 def test_visualize_shows_each_node_after_its_inputs() -> None:
