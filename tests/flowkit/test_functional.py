@@ -8,11 +8,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from rich.console import Console
 
 from flowkit import DAGCycleError, StateManager, Task, WorkflowDefinitionError, task
 from flowkit.functional import AppliedTask, FunctionalFlow, Layer
+from tests._ctrl_c import ctrl_c
 from tests.flowkit import _functional_tasks as ft
 
 
@@ -520,6 +522,67 @@ async def test_progress_counts_every_node() -> None:
         "2 orders, recs for 123",
     )
     assert "7/7 100%" in console.export_text()
+
+
+async def test_a_cancelled_run_keeps_no_result_and_leaves_no_task_behind() -> None:
+    started = anyio.Event()
+
+    @task()
+    async def slow() -> int:
+        started.set()
+        await anyio.sleep_forever()
+        return 1  # pragma: no cover
+
+    @task()
+    def after(slow: int) -> int:
+        raise AssertionError("never reached")  # pragma: no cover
+
+    s = Layer(slow)()
+    flow = FunctionalFlow(inputs=s, outputs=Layer(after)(s))
+    with anyio.fail_after(30):  # a guard against a hang, not a timing assertion
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(flow.run_async)
+            await started.wait()
+            tg.cancel_scope.cancel()
+    assert s.outputs is None
+
+
+_CTRL_C_PROGRAM = """
+import sys
+
+import anyio
+
+from flowkit import task
+from flowkit.functional import FunctionalFlow, Layer
+
+
+@task()
+async def waits() -> int:
+    print("started", flush=True)
+    await anyio.sleep(30)
+    return 1
+
+
+@task()
+def uses(waits: int) -> int:
+    return waits
+
+
+node = Layer(waits)()
+try:
+    FunctionalFlow(inputs=node, outputs=Layer(uses)(node)).run(backend=sys.argv[1])
+except KeyboardInterrupt:
+    print("caught a bare KeyboardInterrupt", flush=True)
+    raise
+"""
+
+
+@pytest.mark.parametrize("backend", ["asyncio", "trio"])
+def test_ctrl_c_during_a_run_comes_out_as_a_bare_keyboard_interrupt(backend: str) -> None:
+    result = ctrl_c(_CTRL_C_PROGRAM, backend)
+    assert "caught a bare KeyboardInterrupt" in result.out
+    assert "ExceptionGroup" not in result.err
+    assert result.err.rstrip().endswith("KeyboardInterrupt")
 
 
 # -- views ---------------------------------------------------------------------------------------
