@@ -19,13 +19,17 @@ from .exceptions import (
     TaskNotPicklableError,
     WorkflowDefinitionError,
 )
+from .functional import AppliedTask, FunctionalFlow, Layer
 
 __all__ = [
+    "AppliedTask",
     "DAG",
     "DAGCycleError",
     "Flow",
     "FlowkitError",
     "FlowkitLogger",
+    "FunctionalFlow",
+    "Layer",
     "LogLevel",
     "MappedTask",
     "RunResult",

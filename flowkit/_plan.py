@@ -57,11 +57,15 @@ def compile_plan(
     tasks: Sequence[Task],
     upstream: Sequence[Sequence[Task]] | None = None,
     inject_by_name: bool = False,
+    keywords: Sequence[Sequence[tuple[str, int]]] | None = None,
 ) -> Plan:
     """Index ``tasks`` and check the graph: unique names, no missing dependency, no cycle.
 
     ``upstream`` gives each task's dependencies; by default the tasks' own ``>>`` links. A task
     left out of ``tasks`` that depends on one of them is simply not part of this plan.
+    Upstream results are passed positionally, unless ``inject_by_name`` (a parameter named after
+    an ancestor gets its result) or ``keywords`` (each task's ``(parameter, task index)`` pairs,
+    as the caller checked them) pass them by keyword.
 
     Raises:
         WorkflowDefinitionError: two tasks share a name, or a task depends on one left out.
@@ -116,6 +120,8 @@ def compile_plan(
     inject: list[tuple[tuple[str, int], ...] | None] = [None] * len(tasks)
     if inject_by_name:
         inject = [_injection(t, i, tasks, ups) for i, t in enumerate(tasks)]
+    if keywords is not None:
+        inject = [tuple(pairs) for pairs in keywords]
     mapped = {
         i: _mapped_source(name, t, i, index, ups, inject_by_name)
         for i, t in enumerate(tasks)

@@ -33,7 +33,7 @@ EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.
 
 
 def test_examples_are_found() -> None:
-    assert {"quickstart.py", "etl_pipeline.py", "resume_from_state.py"} <= {
+    assert {"quickstart.py", "etl_pipeline.py", "resume_from_state.py", "functional_api.py"} <= {
         p.name for p in EXAMPLES
     }
 

@@ -22,3 +22,18 @@ def fail_on_three(value: int) -> int:
     if value == 3:
         raise ValueError(f"no {value}")
     return value
+
+
+@task()
+def rate() -> int:
+    return 3
+
+
+@task()
+def taxed(price: int, rate: int) -> int:
+    return price * rate
+
+
+@task()
+def total(taxed: list[int]) -> int:
+    return sum(taxed)

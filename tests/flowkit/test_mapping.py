@@ -18,7 +18,15 @@ import pytest
 from rich.console import Console
 
 from antflow._observe import EventKind
-from flowkit import DAG, Flow, StateManager, WorkflowDefinitionError, task
+from flowkit import (
+    DAG,
+    Flow,
+    FunctionalFlow,
+    Layer,
+    StateManager,
+    WorkflowDefinitionError,
+    task,
+)
 from flowkit._scheduler import run_plan
 from tests.flowkit import _mapping_tasks as mt
 from tests.flowkit.test_flowkit_observe import Recorder
@@ -164,6 +172,30 @@ async def test_a_flow_maps_over_an_earlier_step_and_injects_the_rest_by_name() -
     results = await flow.run_async()
     assert results["taxed"] == [30, 60]
     assert results["total"] == 90
+
+
+@pytest.mark.parametrize("executor", ["thread", "process"])
+async def test_a_functional_flow_maps_over_an_input_and_passes_the_rest_by_name(
+    executor: str,
+) -> None:
+    rate = Layer(mt.rate)()
+    prices = Layer(mt.numbers)()
+    taxed = Layer(mt.taxed.map(mt.numbers))(prices, rate)
+    total = Layer(mt.total)(taxed)
+    flow = FunctionalFlow(inputs=(rate, prices), outputs=(taxed, total), name="ff")
+    assert await flow.run_async(executor=executor) == ([3, 6, 9, 12], 30)
+
+
+def test_a_functional_mapped_node_needs_the_node_it_maps_over() -> None:
+    words, length = words_and_length()
+
+    @task()
+    def other() -> list[int]:
+        return [1]
+
+    source = Layer(other)()
+    with pytest.raises(WorkflowDefinitionError, match="maps over 'words', which is not one of"):
+        Layer(length.map(words))(source)
 
 
 # -- conditions --------------------------------------------------------------------------------
