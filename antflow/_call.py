@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from ._retry import RetryOn, RetryPolicy, check_retry_on
 from ._stage import task_name
 from ._validation import (
+    CallShape,
     async_generator_hint,
     call_shape,
     check_int,
@@ -92,6 +93,11 @@ def submit_options(
     )
 
 
+#: ``async def`` functions that passed :func:`check_fn`, by code object: their shape, so that
+#: checking the next submit() of the same function costs a dict lookup and a few comparisons.
+_CHECKED: dict[types.CodeType, CallShape | None] = {}
+
+
 def check_fn(fn: object, what: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     """Raise TypeError at once unless ``fn`` (the first argument of ``what``) can be called as
     ``await fn(*args, **kwargs)``.
@@ -101,6 +107,17 @@ def check_fn(fn: object, what: str, args: tuple[Any, ...], kwargs: dict[str, Any
     ``kwargs``. A lambda, a callable object or a decorated function is accepted whatever its
     kind (it may return an awaitable), and a signature that cannot be read is not checked.
     """
+    if type(fn) is types.FunctionType:
+        shape = _CHECKED.get(fn.__code__, _UNSEEN)
+        if shape is None or (shape is not _UNSEEN and shape.refuses(args, kwargs) is None):
+            return
+    _check_fn(fn, what, args, kwargs)
+
+
+_UNSEEN: Any = object()
+
+
+def _check_fn(fn: Any, what: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
     if not callable(fn):
         raise TypeError(f"{what} needs a coroutine function as its first argument, got {fn!r}")
     name = task_name(fn)
@@ -115,6 +132,11 @@ def check_fn(fn: object, what: str, args: tuple[Any, ...], kwargs: dict[str, Any
     shape = call_shape(fn)
     if shape is not None and (reason := shape.refuses(args, kwargs)) is not None:
         raise TypeError(f"{what}: {name} cannot be called with the arguments given ({reason})")
+    if (
+        isinstance(fn, types.FunctionType)
+        and not {"__signature__", "__wrapped__"} & fn.__dict__.keys()
+    ):
+        _CHECKED[fn.__code__] = shape
 
 
 def _is_sync_function(fn: Callable[..., Any]) -> bool:
