@@ -561,6 +561,7 @@ class AsyncExecutor:
         retry_delay: float = DEFAULT_RETRY_DELAY,
         progress: bool = False,
         console: Console | None = None,
+        total: int | None = None,
     ) -> MapResult[R]:
         """Apply ``fn`` to the items of ``iterables`` (zipped, like builtin ``map``).
 
@@ -580,10 +581,15 @@ class AsyncExecutor:
                 rate, ETA), as ``Pipeline.run(progress=True)`` does. The total is known when
                 every iterable has a length. Awaited, the bar is refreshed every 0.5 s;
                 iterated, it is refreshed as results are handed out.
-            console: The rich Console the bar draws on (default: rich's console on stdout).
+            console: The rich Console the bar draws on (default: a console on stderr).
+            total: The number of items, for the bar's percentage and ETA when an iterable has
+                no ``len()`` (a generator); given, it is used even if they all have one. An
+                int >= 0 or None.
         """
         return MapResult(
-            self._ordered_map(fn, iterables, timeout, retries, retry_delay, progress, console)
+            self._ordered_map(
+                fn, iterables, timeout, retries, retry_delay, progress, console, total
+            )
         )
 
     def map_iter(
@@ -596,6 +602,7 @@ class AsyncExecutor:
         retry_delay: float = DEFAULT_RETRY_DELAY,
         progress: bool = False,
         console: Console | None = None,
+        total: int | None = None,
     ) -> AsyncIterator[R]:
         """Stream ``fn``'s results over ``iterables`` in input order, consuming inputs lazily.
 
@@ -610,11 +617,12 @@ class AsyncExecutor:
         flight at once; otherwise they finish on their own (and leaving
         ``async with AsyncExecutor`` waits for them).
 
-        ``progress`` and ``console`` are as in :meth:`map`: the bar is refreshed (at most every
-        0.5 s) as results are handed out, and finished when the iterator is exhausted or closed.
+        ``progress``, ``console`` and ``total`` are as in :meth:`map`: the bar is refreshed (at
+        most every 0.5 s) as results are handed out, and finished when the iterator is
+        exhausted or closed.
         """
         return self._ordered_map(
-            fn, iterables, timeout, retries, retry_delay, progress, console
+            fn, iterables, timeout, retries, retry_delay, progress, console, total
         ).stream()
 
     def _ordered_map(
@@ -626,6 +634,7 @@ class AsyncExecutor:
         retry_delay: float,
         progress: bool,
         console: Console | None,
+        total: int | None,
     ) -> _OrderedMap[R]:
         check_fn(fn, "map()")
         if not iterables:
@@ -634,7 +643,7 @@ class AsyncExecutor:
         deadline(timeout)  # validate now; the deadline itself starts with the iteration
         title = f"map({getattr(fn, '__name__', 'fn')})"
         display = choose_display(
-            progress, None, None, DEFAULT_UPDATE_INTERVAL, console, title=title
+            progress, None, None, DEFAULT_UPDATE_INTERVAL, console, title=title, total=total
         )
         self._ensure_accepting("map()")
         if self._telemetry is not None:
@@ -644,8 +653,9 @@ class AsyncExecutor:
             return _OrderedMap(self, fn, arguments, options, timeout)
         # The bar is a consumer of the map's observation hook: a Tally counts what the map
         # reports, and the driver samples the Tally.
-        sizes = [len(it) for it in iterables if isinstance(it, Sized)]
-        total = min(sizes) if len(sizes) == len(iterables) else None
+        if total is None:
+            sizes = [len(it) for it in iterables if isinstance(it, Sized)]
+            total = min(sizes) if len(sizes) == len(iterables) else None
         tally, errors = Tally(), CallbackErrors()
         driver = DisplayDriver(display, DEFAULT_UPDATE_INTERVAL, tally.snapshot, errors)
         bar = _Bar(driver, tally, total)
