@@ -5,6 +5,10 @@
 * detailed: adds a row per stage (queue size, workers busy and idle, done, failed, mean time);
 * full: adds a row per worker (state, current item, current task, for how long) and the most
   recent errors.
+
+Each renderer returns a panel laid out when it is drawn, for the width it gets: below the width
+its content needs, whole columns and tables are left out in the order each table's builder
+states (:mod:`antflow._narrow`), and a failed item's id is never cut.
 """
 
 from __future__ import annotations
