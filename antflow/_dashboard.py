@@ -180,7 +180,7 @@ class _Dashboard:
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
         natural = _PANEL_FRAME + max(
-            [self.bar.natural_width(), self.counts.natural_width()]
+            [self.bar.needed_width(), self.counts.needed_width()]
             + [part.natural_width() for part in self.parts]
         )
         return Measurement(min(natural, options.max_width), natural)

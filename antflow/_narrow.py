@@ -67,10 +67,16 @@ class FittedLine:
                 return kept, bar
         return [p for p in self.pieces if p.drop is None], 0
 
-    def natural_width(self) -> int:
-        """The width with every piece, the bar at its widest."""
-        bar = any(isinstance(p.content, ProgressBar) for p in self.pieces)
-        return _texts_width(self.pieces) + (BAR_WIDTHS[1] if bar else 0)
+    def natural_width(self, *, bar: int = BAR_WIDTHS[1]) -> int:
+        """The width with every piece, the bar (if any) ``bar`` cells wide: at its widest by
+        default."""
+        has_bar = any(isinstance(p.content, ProgressBar) for p in self.pieces)
+        return _texts_width(self.pieces) + (bar if has_bar else 0)
+
+    def needed_width(self) -> int:
+        """The width with every piece, the bar at its narrowest: what the line needs (the bar
+        takes any room beyond it)."""
+        return self.natural_width(bar=BAR_WIDTHS[0])
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         kept, bar_width = self.fitted(options.max_width)
@@ -89,8 +95,8 @@ class FittedLine:
         yield from console.render(line, options)
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        natural = self.natural_width()
-        return Measurement(min(natural, options.max_width), natural)
+        needed = self.needed_width()
+        return Measurement(min(needed, options.max_width), needed)
 
 
 def _texts_width(pieces: Sequence[Piece]) -> int:
