@@ -195,3 +195,13 @@ async def test_a_run_on_a_60_column_terminal_keeps_the_failed_items_id() -> None
     text = console.export_text()
     assert "failed 2 (last 8" in text  # items 3 and 8 fail
     assert "…" not in text
+
+
+def test_a_line_with_a_bar_measures_the_bar_at_its_narrowest() -> None:
+    view = RunView("T", total=10, elapsed=1.0, rate=1.0)
+    snapshot = DashboardSnapshot({}, {}, PipelineStats(items_processed=5), ErrorSummary(), 0.0)
+    line = render_progress(snapshot, view)
+    assert isinstance(line, FittedLine)
+    console = Console(file=io.StringIO(), width=200)
+    measured = Measurement.get(console, console.options, line)
+    assert measured.maximum == line.natural_width() - 30
