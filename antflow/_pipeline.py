@@ -166,7 +166,7 @@ class Pipeline:
             progress: Show the one-line progress bar, as in :meth:`run`.
             dashboard: Show a built-in dashboard, as in :meth:`run`.
             custom_dashboard: Drive your own dashboard, as in :meth:`run` (keyword-only, like
-                the next two: additions to the seed's signature).
+                the next three: additions to the published signature).
             dashboard_update_interval: Seconds between two display updates, as in :meth:`run`.
             console: The rich Console the built-in displays draw on, as in :meth:`run`.
             total: The number of items, for the display, as in :meth:`run`.
@@ -304,7 +304,7 @@ class Pipeline:
             dashboard_update_interval: Seconds between two updates of the display (> 0).
             console: The rich Console the built-in displays draw on (default: a console on
                 stderr, so stdout stays free for data). On a terminal they redraw in place;
-                otherwise they print plain lines. Not in the seed's signature.
+                otherwise they print plain lines. Not in the published signature.
             total: The number of items, for the display's bar, percentage and ETA (and the
                 ``total_items`` of a custom dashboard) when ``items`` has no ``len()``, e.g. a
                 generator; given, it is used even if ``items`` has one. An int >= 0 or None.
@@ -396,7 +396,7 @@ class Pipeline:
 
         ``progress=True`` shows the one-line progress bar, as in :meth:`run` (with
         ``dashboard_update_interval``, ``console`` and ``total``, keyword-only additions to the
-        seed's signature); it is updated from the background beside the workers and finished
+        published signature); it is updated from the background beside the workers and finished
         when the run stops.
 
         Raises:

@@ -12,7 +12,7 @@ from ._flow import Flow
 from ._logging import FlowkitLogger, LogLevel, configure_logging
 from ._scheduler import RunResult
 from ._state import StateManager
-from ._task import Task, task
+from ._task import MappedTask, Task, task
 from .exceptions import (
     DAGCycleError,
     FlowkitError,
@@ -27,6 +27,7 @@ __all__ = [
     "FlowkitError",
     "FlowkitLogger",
     "LogLevel",
+    "MappedTask",
     "RunResult",
     "StateManager",
     "Task",

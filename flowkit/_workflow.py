@@ -16,7 +16,7 @@ from ._plan import Plan, render_mermaid, render_text
 from ._progress import run_with_progress
 from ._scheduler import RunResult, check_executor, check_max_workers, run_plan
 from ._state import StateManager
-from ._task import _load_task
+from ._task import MappedTask, _load_task
 from .exceptions import TaskNotPicklableError
 
 if TYPE_CHECKING:
@@ -220,7 +220,9 @@ def check_process_ready(plan: Plan) -> None:
         TaskNotPicklableError: a sync task's function is not reachable at module level (a
             lambda, a nested function, or one whose module name no longer leads to the task).
     """
-    for t in plan.tasks:
+    for node in plan.tasks:
+        # A mapped task's elements run its template, which is what a worker process loads.
+        t = node.template if isinstance(node, MappedTask) else node
         if t.is_async:
             continue
         module = getattr(t.func, "__module__", None)
