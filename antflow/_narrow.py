@@ -19,6 +19,7 @@ from rich.cells import cell_len
 from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.progress_bar import ProgressBar
+from rich.segment import Segment
 from rich.table import Table
 from rich.text import Text
 
@@ -70,15 +71,25 @@ class FittedLine:
     def natural_width(self, *, bar: int = BAR_WIDTHS[1]) -> int:
         """The width with every piece, the bar (if any) ``bar`` cells wide: at its widest by
         default."""
-        has_bar = any(isinstance(p.content, ProgressBar) for p in self.pieces)
-        return _texts_width(self.pieces) + (bar if has_bar else 0)
+        return _texts_width(self.pieces) + (bar if self._has_bar() else 0)
+
+    def _has_bar(self) -> bool:
+        return any(isinstance(p.content, ProgressBar) for p in self.pieces)
 
     def needed_width(self) -> int:
         """The width with every piece, the bar at its narrowest: what the line needs (the bar
         takes any room beyond it)."""
         return self.natural_width(bar=BAR_WIDTHS[0])
 
+    def without_bar(self) -> FittedLine:
+        """This line without its bar: for plain text, where rich draws only the done part of
+        a bar (nothing at 0%) and the figures after it would not line up."""
+        return FittedLine(p for p in self.pieces if not isinstance(p.content, ProgressBar))
+
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        if console.color_system is None and self._has_bar():
+            yield from self.without_bar().__rich_console__(console, options)
+            return
         kept, bar_width = self.fitted(options.max_width)
         line = Text(overflow="fold", end="")
         for i, piece in enumerate(kept):
@@ -87,7 +98,11 @@ class FittedLine:
             if isinstance(piece.content, ProgressBar):
                 if bar_width:
                     yield from console.render(line, options)
-                    yield from console.render(piece.content, options.update(width=bar_width))
+                    bar = list(console.render(piece.content, options.update(width=bar_width)))
+                    yield from bar
+                    # Without colours rich draws only the done part: keep the figures in place.
+                    if (drawn := Segment.get_line_length(bar)) < bar_width:
+                        yield Segment(" " * (bar_width - drawn))
                     line = Text(overflow="fold", end="")
             else:
                 line.append_text(piece.content)
@@ -95,7 +110,8 @@ class FittedLine:
         yield from console.render(line, options)
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        needed = self.needed_width()
+        line = self.without_bar() if console.color_system is None else self
+        needed = line.needed_width()
         return Measurement(min(needed, options.max_width), needed)
 
 

@@ -202,6 +202,28 @@ def test_a_line_with_a_bar_measures_the_bar_at_its_narrowest() -> None:
     snapshot = DashboardSnapshot({}, {}, PipelineStats(items_processed=5), ErrorSummary(), 0.0)
     line = render_progress(snapshot, view)
     assert isinstance(line, FittedLine)
-    console = Console(file=io.StringIO(), width=200)
+    console = Console(file=io.StringIO(), width=200, force_terminal=True)
     measured = Measurement.get(console, console.options, line)
     assert measured.maximum == line.natural_width() - 30
+    plain = Console(file=io.StringIO(), width=200)  # no colours: no bar
+    assert Measurement.get(plain, plain.options, line).maximum == line.natural_width() - 41
+
+
+def test_plain_text_has_no_bar() -> None:
+    text = shown(render_compact(sample_snapshot(), VIEW), 100)
+    assert "━" not in text
+    assert "│ Fetch → Save 5/10  50%" in text
+
+
+def test_without_colours_the_bar_keeps_its_width_so_the_figures_stay_in_place() -> None:
+    def rate_column(done: int) -> int:
+        snapshot = DashboardSnapshot(
+            {}, {}, PipelineStats(items_processed=done), ErrorSummary(), 0.0
+        )
+        console = Console(
+            file=io.StringIO(), width=100, force_terminal=True, no_color=True, record=True
+        )
+        console.print(render_progress(snapshot, VIEW))
+        return console.export_text().index("items/s")
+
+    assert rate_column(0) == rate_column(3) == rate_column(7)  # "0/10   0%" ... "7/10  70%"
