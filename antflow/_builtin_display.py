@@ -6,6 +6,7 @@ Imported by :func:`antflow._display.choose_display` only when a run asks for one
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 from collections.abc import Callable
@@ -14,13 +15,15 @@ from typing import Any
 from rich.console import Console, RenderableType
 from rich.constrain import Constrain
 from rich.live import Live
+from rich.measure import Measurement
+from rich.segment import Segments
 
 from ._dashboard import RENDERERS
 from ._progress import RateMeter, RunView, finished_count, plain_line, render_progress
 from ._records import ErrorSummary, PipelineResult
 from ._stats import DashboardSnapshot
 
-__all__ = ["PLAIN_LINE_PERIOD", "BuiltinDisplay", "builtin_display"]
+__all__ = ["PLAIN_LINE_PERIOD", "BuiltinDisplay", "builtin_display", "default_console"]
 
 #: On a console that is not a terminal, the built-in displays print a plain line at most this
 #: often (seconds), so that a CI log of a long run stays readable.
@@ -34,11 +37,18 @@ def builtin_display(
 ) -> BuiltinDisplay:
     """The one-line progress bar (``dashboard=None``) or the dashboard of that level."""
     render = render_progress if dashboard is None else RENDERERS[dashboard]
-    if console is None:
-        from rich import get_console
+    return BuiltinDisplay(render, console or default_console(), title, unit)
 
-        console = get_console()
-    return BuiltinDisplay(render, console, title, unit)
+
+@functools.cache
+def default_console() -> Console:
+    """The console the displays draw on when given none: one shared console on stderr.
+
+    stderr, so that a program's output on stdout stays clean data (``> out.jsonl``) while the
+    display shows on the terminal. Shared, so that two displays at once are drawn one above
+    the other. It writes to whatever ``sys.stderr`` is at the time of writing.
+    """
+    return Console(stderr=True)
 
 
 class BuiltinDisplay:
@@ -78,12 +88,11 @@ class BuiltinDisplay:
         self._started = self._last_plain = time.monotonic()
         console = self.console
         if console.is_terminal:
-            redirect = console.file in (sys.stdout, sys.stderr)
             live = Live(
                 console=console,
                 auto_refresh=False,
-                redirect_stdout=redirect,
-                redirect_stderr=redirect,
+                redirect_stdout=_redirects(console, sys.stdout),
+                redirect_stderr=_redirects(console, sys.stderr),
             )
             live.start()
             self._live = live
@@ -115,7 +124,7 @@ class BuiltinDisplay:
             elif self.render is render_progress:
                 self._print(plain_line(snapshot, view))
             else:
-                self.console.print(self.render(snapshot, view))
+                self._print_whole(self.render(snapshot, view))
         finally:
             if live is not None:
                 live.stop()  # draws the last update, shows the cursor again
@@ -135,3 +144,42 @@ class BuiltinDisplay:
 
     def _print(self, line: str) -> None:
         self.console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    def _print_whole(self, renderable: RenderableType) -> None:
+        """Print ``renderable`` on a console that is not a terminal, at the width its content
+        needs if that is wider than the console and nobody chose the console's width: a log
+        or a pipe then gets whole lines, not lines cut at rich's default of 80 columns."""
+        console = self.console
+        # rich keeps a width given to Console(width=...) or by $COLUMNS in ``_width``: a width
+        # chosen that way is respected; rich's fallback for a non-terminal is not.
+        if getattr(console, "_width", None) is not None:
+            console.print(renderable)
+            return
+        options = console.options.update_width(_WIDEST)
+        width = max(console.width, Measurement.get(console, options, renderable).maximum)
+        # print(width=) cannot go past the console's width: render at ours, print as drawn.
+        lines = console.render(renderable, options.update_width(width))
+        console.print(Segments(lines), crop=False)
+
+
+#: The widest a dashboard is printed on a console that is not a terminal, in cells.
+_WIDEST = 400
+
+
+def _redirects(console: Console, stream: object) -> bool:
+    """Whether a live display on ``console`` should capture what is printed to ``stream``
+    (``sys.stdout`` or ``sys.stderr``) and print it above the display.
+
+    Only when that lands on the terminal anyway: the console's own stream, or another stream
+    that is a terminal too. A stream redirected to a file or a pipe (``> out.jsonl``) keeps
+    its output.
+    """
+    if console.file is stream:
+        return True
+    if console.file not in (sys.stdout, sys.stderr):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if isatty is not None else False
+    except ValueError:  # a closed stream
+        return False

@@ -5,6 +5,10 @@
 * detailed: adds a row per stage (queue size, workers busy and idle, done, failed, mean time);
 * full: adds a row per worker (state, current item, current task, for how long) and the most
   recent errors.
+
+Each renderer returns a panel laid out when it is drawn, for the width it gets: below the width
+its content needs, whole columns and tables are left out in the order each table's builder
+states (:mod:`antflow._narrow`), and a failed item's id is never cut.
 """
 
 from __future__ import annotations
@@ -13,12 +17,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rich import box
-from rich.console import Group, RenderableType
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.panel import Panel
-from rich.table import Table
 from rich.text import Text
 
-from ._progress import RunView, completed, finished_count, format_duration, render_progress
+from ._durations import format_seconds
+from ._narrow import Column, FittedLine, Piece, fit_table, table_width
+from ._progress import RunView, completed, finished_count, progress_pieces
 from ._stats import DashboardSnapshot, WorkerState
 
 __all__ = [
@@ -89,12 +96,12 @@ def stage_rows(snapshot: DashboardSnapshot) -> list[StageRow]:
 
 def render_compact(snapshot: DashboardSnapshot, view: RunView) -> RenderableType:
     """One panel: the progress bar and rate/ETA, and the succeeded, failed, in-flight counts."""
-    return _panel(snapshot, view, [])
+    return _Dashboard(snapshot, view, [])
 
 
 def render_detailed(snapshot: DashboardSnapshot, view: RunView) -> RenderableType:
     """The compact panel plus a table with a row per stage."""
-    return _panel(snapshot, view, [_stage_table(snapshot)])
+    return _Dashboard(snapshot, view, [_stage_table(snapshot)])
 
 
 def render_full(
@@ -102,10 +109,10 @@ def render_full(
 ) -> RenderableType:
     """The detailed panel plus a row per worker (at most ``max_rows``) and the most recent
     errors."""
-    parts: list[RenderableType] = [_stage_table(snapshot), _worker_table(snapshot, max_rows)]
+    parts = [_stage_table(snapshot), _worker_table(snapshot, max_rows)]
     if snapshot.error_summary.failed_items:
         parts.append(_error_table(snapshot))
-    return _panel(snapshot, view, parts)
+    return _Dashboard(snapshot, view, parts)
 
 
 #: The renderer of each level of :data:`~antflow._display_protocol.LEVELS`.
@@ -115,50 +122,113 @@ RENDERERS: dict[str, Callable[[DashboardSnapshot, RunView], RenderableType]] = {
     "full": render_full,
 }
 
-
-def _panel(
-    snapshot: DashboardSnapshot, view: RunView, parts: list[RenderableType]
-) -> RenderableType:
-    stats = snapshot.pipeline_stats
-    counts = Text()
-    counts.append(f"succeeded {stats.items_processed:,}", style="green")
-    counts.append("  ")
-    counts.append(f"failed {stats.items_failed:,}", style="bold red" if stats.items_failed else "")
-    counts.append(f"  in flight {stats.items_in_flight:,}")
-    if view.total is None:
-        counts.append(f"  fed {stats.items_fed:,} (total unknown)", style="dim")
-    status = "running"
-    if view.finished:
-        status = "finished" if completed(snapshot, view) else "stopped"
-    return Panel(
-        Group(render_progress(snapshot, view), counts, *parts),
-        title=f"antflow · {status}",
-        title_align="left",
-        subtitle=f"{finished_count(snapshot):,} done",
-        subtitle_align="right",
-        box=box.ROUNDED,
-    )
+#: Cells the panel's border and padding take: a border and a space on each side.
+_PANEL_FRAME = 4
 
 
-def _table(title: str) -> Table:
-    return Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, expand=False)
+@dataclass(frozen=True, slots=True)
+class _TablePart:
+    """A titled table of a dashboard: its columns give way as :func:`fit_table` says; if even
+    the columns that always stay do not fit, the table goes, unless it is ``kept``."""
+
+    title: str
+    columns: list[Column]
+    caption: str = ""
+    kept: bool = False
+
+    def natural_width(self) -> int:
+        return max(table_width(c.width for c in self.columns), cell_len(self.title))
+
+    def render(self, width: int) -> RenderableType | None:
+        table = fit_table(self.columns, width, always=self.kept)
+        if table is None:
+            return None
+        if self.caption:
+            table.caption = Text(self.caption, style="dim")
+            table.caption_justify = "left"
+        return Group(Text(self.title, style="table.title"), table)
 
 
-def _stage_table(snapshot: DashboardSnapshot) -> Table:
-    table = _table("Stages")
-    for header in ("stage", "queue", "busy", "idle", "done", "failed", "mean time"):
-        table.add_column(header, justify="left" if header == "stage" else "right", no_wrap=True)
-    for row in stage_rows(snapshot):
-        table.add_row(
-            row.name,
-            f"{row.queued:,}",
-            str(row.busy),
-            str(row.idle),
-            f"{row.done:,}",
-            Text(f"{row.failed:,}", style="red" if row.failed else ""),
-            _seconds(row.mean_time) if row.done + row.failed else "-",
+class _Dashboard:
+    """A dashboard panel laid out for the width it is drawn at (see :mod:`antflow._narrow`)."""
+
+    def __init__(self, snapshot: DashboardSnapshot, view: RunView, parts: list[_TablePart]) -> None:
+        self.snapshot = snapshot
+        self.view = view
+        self.bar = FittedLine(progress_pieces(snapshot, view))
+        self.counts = FittedLine(_count_pieces(snapshot, view))
+        self.parts = parts
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        inner = max(options.max_width - _PANEL_FRAME, 1)
+        shown: list[RenderableType] = [self.bar, self.counts]
+        for part in self.parts:
+            if (table := part.render(inner)) is not None:
+                shown.append(table)
+        snapshot, view = self.snapshot, self.view
+        status = "running"
+        if view.finished:
+            status = "finished" if completed(snapshot, view) else "stopped"
+        yield Panel(
+            Group(*shown),
+            title=f"antflow · {status}",
+            title_align="left",
+            subtitle=f"{finished_count(snapshot):,} done",
+            subtitle_align="right",
+            box=box.ROUNDED,
         )
-    return table
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        natural = _PANEL_FRAME + max(
+            [self.bar.needed_width(), self.counts.needed_width()]
+            + [part.natural_width() for part in self.parts]
+        )
+        return Measurement(min(natural, options.max_width), natural)
+
+
+def _count_pieces(snapshot: DashboardSnapshot, view: RunView) -> list[Piece]:
+    """The counts line; on a narrow console the fed count goes first, then the in-flight one."""
+    stats = snapshot.pipeline_stats
+    failed_style = "bold red" if stats.items_failed else ""
+    pieces = [
+        Piece(Text(f"succeeded {stats.items_processed:,}", style="green")),
+        Piece(Text(f"failed {stats.items_failed:,}", style=failed_style)),
+        Piece(Text(f"in flight {stats.items_in_flight:,}"), drop=2),
+    ]
+    if view.total is None:
+        pieces.append(Piece(Text(f"fed {stats.items_fed:,} (total unknown)", style="dim"), drop=1))
+    return pieces
+
+
+def _texts(values: list[str], style: str = "") -> list[Text]:
+    return [Text(value, style=style) for value in values]
+
+
+def _stage_table(snapshot: DashboardSnapshot) -> _TablePart:
+    """Stages; on a narrow console the columns go in this order: mean time, idle, busy, done,
+    queue (the stage and its failures stay)."""
+    rows = stage_rows(snapshot)
+    return _TablePart(
+        "Stages",
+        [
+            Column("stage", _texts([r.name for r in rows])),
+            Column("queue", _texts([f"{r.queued:,}" for r in rows]), drop=5, justify="right"),
+            Column("busy", _texts([str(r.busy) for r in rows]), drop=3, justify="right"),
+            Column("idle", _texts([str(r.idle) for r in rows]), drop=2, justify="right"),
+            Column("done", _texts([f"{r.done:,}" for r in rows]), drop=4, justify="right"),
+            Column(
+                "failed",
+                [Text(f"{r.failed:,}", style="red" if r.failed else "") for r in rows],
+                justify="right",
+            ),
+            Column(
+                "mean time",
+                _texts([format_seconds(r.mean_time) if r.done + r.failed else "-" for r in rows]),
+                drop=1,
+                justify="right",
+            ),
+        ],
+    )
 
 
 def _shown_workers(snapshot: DashboardSnapshot, max_rows: int) -> tuple[list[WorkerState], int]:
@@ -171,46 +241,51 @@ def _shown_workers(snapshot: DashboardSnapshot, max_rows: int) -> tuple[list[Wor
     return shown, len(states) - len(shown)
 
 
-def _worker_table(snapshot: DashboardSnapshot, max_rows: int) -> Table:
-    table = _table("Workers")
-    table.add_column("worker", no_wrap=True)
-    table.add_column("state", no_wrap=True)
-    table.add_column("item", no_wrap=True, overflow="ellipsis", max_width=16)
-    table.add_column("task", no_wrap=True, overflow="ellipsis", max_width=30)
-    table.add_column("for", justify="right", no_wrap=True)
+def _worker_table(snapshot: DashboardSnapshot, max_rows: int) -> _TablePart:
+    """Workers; on a narrow console the columns go in this order: task, for, state (the worker
+    and its item stay), then the whole table."""
     shown, hidden = _shown_workers(snapshot, max_rows)
+    items, tasks, held = [], [], []
     for state in shown:
         busy = state.status == "busy"
         since = state.processing_since
-        table.add_row(
-            state.worker_name,
-            Text(state.status, style="yellow" if busy else "dim"),
-            str(state.current_item_id) if busy else "",
-            (state.current_task or "") if busy else "",
-            _seconds(snapshot.timestamp - since) if busy and since is not None else "",
+        items.append(str(state.current_item_id) if busy else "")
+        tasks.append((state.current_task or "") if busy else "")
+        held.append(
+            format_seconds(snapshot.timestamp - since) if busy and since is not None else ""
         )
-    if hidden:
-        table.add_row(Text(f"... {hidden} more (not busy or busy for less long)", style="dim"))
-    return table
-
-
-def _error_table(snapshot: DashboardSnapshot) -> Table:
-    summary = snapshot.error_summary
-    table = _table(f"Recent errors ({summary.total_failed:,} failed)")
-    recent = summary.failed_items[-RECENT_ERRORS:]
-    # The message gives way first on a narrow console: the other columns keep their width.
-    table.add_column("item", no_wrap=True, overflow="ellipsis", max_width=16)
-    table.add_column("stage", no_wrap=True, min_width=max(len(f.stage) for f in recent))
-    table.add_column(
-        "error", no_wrap=True, style="red", min_width=max(len(f.error_type) for f in recent)
+    states = [Text(s.status, style="yellow" if s.status == "busy" else "dim") for s in shown]
+    return _TablePart(
+        "Workers",
+        [
+            Column("worker", _texts([s.worker_name for s in shown])),
+            Column("state", states, drop=3),
+            Column("item", _texts(items), fold=True),
+            Column("task", _texts(tasks), drop=1, shrink_to=_MIN_TEXT),
+            Column("for", _texts(held), drop=2, justify="right"),
+        ],
+        caption=f"... {hidden} more (not busy or busy for less long)" if hidden else "",
     )
-    table.add_column("message", overflow="ellipsis", no_wrap=True, max_width=60)
-    for failure in recent:
-        table.add_row(str(failure.item_id), failure.stage, failure.error_type, str(failure.error))
-    return table
 
 
-def _seconds(seconds: float) -> str:
-    if seconds < 60:
-        return f"{max(seconds, 0.0):.2f}s" if seconds < 10 else f"{seconds:.1f}s"
-    return format_duration(seconds)
+def _error_table(snapshot: DashboardSnapshot) -> _TablePart:
+    """The most recent errors; on a narrow console the message is shortened (to
+    :data:`_MIN_TEXT` cells) then goes, then the stage, then the error type; the item id always
+    stays, whole."""
+    summary = snapshot.error_summary
+    recent = summary.failed_items[-RECENT_ERRORS:]
+    return _TablePart(
+        f"Recent errors ({summary.total_failed:,} failed)",
+        [
+            Column("item", _texts([str(f.item_id) for f in recent]), fold=True),
+            Column("stage", _texts([f.stage for f in recent]), drop=2),
+            Column("error", _texts([f.error_type for f in recent], "red"), drop=3),
+            Column("message", _texts([str(f.error) for f in recent]), drop=1, shrink_to=_MIN_TEXT),
+        ],
+        kept=True,
+    )
+
+
+#: The fewest cells a free text (a task's status, an error message) is shortened to before its
+#: column is dropped instead.
+_MIN_TEXT = 12

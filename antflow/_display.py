@@ -18,7 +18,7 @@ import anyio
 
 from ._callbacks import CallbackErrors
 from ._display_protocol import DEFAULT_UPDATE_INTERVAL, LEVELS, DashboardProtocol
-from ._validation import check_bool, check_seconds
+from ._validation import check_bool, check_int, check_seconds
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -117,6 +117,7 @@ def choose_display(
     *,
     title: str,
     unit: str = "items",
+    total: int | None = None,
 ) -> DashboardProtocol | None:
     """Check the display arguments of a run; return the display to drive, or None.
 
@@ -125,11 +126,21 @@ def choose_display(
 
     Raises:
         ValueError: an unknown ``dashboard`` level, a ``dashboard_update_interval`` that is not
-            a positive number, or more than one of ``progress``/``dashboard``/``custom_dashboard``.
-        TypeError: ``progress`` is not a bool, ``console`` is not a rich Console, or
-            ``custom_dashboard`` lacks a DashboardProtocol method.
+            a positive number, more than one of ``progress``/``dashboard``/``custom_dashboard``,
+            or a negative ``total``.
+        TypeError: ``progress`` is not a bool, ``console`` is not a rich Console,
+            ``custom_dashboard`` lacks a DashboardProtocol method, or ``total`` is not an int
+            or None.
     """
     check_bool(progress, "progress")
+    if total is not None:
+        check_int(
+            total,
+            "total",
+            minimum=0,
+            type_error=TypeError,
+            hint="the number of items, for the bar and ETA when the input has no len(); or None",
+        )
     if dashboard is not None and dashboard not in LEVELS:
         raise ValueError(
             f"dashboard must be 'compact', 'detailed' or 'full' (or None for none), "

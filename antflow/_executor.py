@@ -574,6 +574,7 @@ class AsyncExecutor:
         progress: bool = False,
         console: Console | None = None,
         retry_on: RetryOn = Exception,
+        total: int | None = None,
     ) -> MapResult[R]:
         """Apply ``fn`` to the items of ``iterables`` (zipped, like builtin ``map``).
 
@@ -594,11 +595,14 @@ class AsyncExecutor:
                 rate, ETA), as ``Pipeline.run(progress=True)`` does. The total is known when
                 every iterable has a length. Awaited, the bar is refreshed every 0.5 s;
                 iterated, it is refreshed as results are handed out.
-            console: The rich Console the bar draws on (default: rich's console on stdout).
+            console: The rich Console the bar draws on (default: a console on stderr).
+            total: The number of items, for the bar's percentage and ETA when an iterable has
+                no ``len()`` (a generator); given, it is used even if they all have one. An
+                int >= 0 or None.
         """
         return MapResult(
             self._ordered_map(
-                fn, iterables, timeout, retries, retry_delay, progress, console, retry_on
+                fn, iterables, timeout, retries, retry_delay, progress, console, retry_on, total
             )
         )
 
@@ -613,6 +617,7 @@ class AsyncExecutor:
         progress: bool = False,
         console: Console | None = None,
         retry_on: RetryOn = Exception,
+        total: int | None = None,
     ) -> AsyncIterator[R]:
         """Stream ``fn``'s results over ``iterables`` in input order, consuming inputs lazily.
 
@@ -627,13 +632,14 @@ class AsyncExecutor:
         flight at once; otherwise they finish on their own (and leaving
         ``async with AsyncExecutor`` waits for them).
 
-        ``progress`` and ``console`` are as in :meth:`map`: the bar is refreshed (at most every
-        0.5 s) as results are handed out, and finished when the iterator is exhausted or closed.
-        ``retries``, ``retry_delay`` and ``retry_on`` are as in :meth:`submit`. ``fn`` is
-        checked at once, as :meth:`submit` checks it, for one argument per iterable.
+        ``progress``, ``console`` and ``total`` are as in :meth:`map`: the bar is refreshed (at
+        most every 0.5 s) as results are handed out, and finished when the iterator is
+        exhausted or closed. ``retries``, ``retry_delay`` and ``retry_on`` are as in
+        :meth:`submit`. ``fn`` is checked at once, as :meth:`submit` checks it, for one argument
+        per iterable.
         """
         return self._ordered_map(
-            fn, iterables, timeout, retries, retry_delay, progress, console, retry_on
+            fn, iterables, timeout, retries, retry_delay, progress, console, retry_on, total
         ).stream()
 
     def _ordered_map(
@@ -646,6 +652,7 @@ class AsyncExecutor:
         progress: bool,
         console: Console | None,
         retry_on: RetryOn,
+        total: int | None,
     ) -> _OrderedMap[R]:
         if not iterables:
             raise TypeError("map() needs at least one iterable of arguments")
@@ -654,7 +661,7 @@ class AsyncExecutor:
         deadline(timeout)  # validate now; the deadline itself starts with the iteration
         title = f"map({getattr(fn, '__name__', 'fn')})"
         display = choose_display(
-            progress, None, None, DEFAULT_UPDATE_INTERVAL, console, title=title
+            progress, None, None, DEFAULT_UPDATE_INTERVAL, console, title=title, total=total
         )
         self._ensure_accepting("map()")
         if self._telemetry is not None:
@@ -664,8 +671,9 @@ class AsyncExecutor:
             return _OrderedMap(self, fn, arguments, options, timeout)
         # The bar is a consumer of the map's observation hook: a Tally counts what the map
         # reports, and the driver samples the Tally.
-        sizes = [len(it) for it in iterables if isinstance(it, Sized)]
-        total = min(sizes) if len(sizes) == len(iterables) else None
+        if total is None:
+            sizes = [len(it) for it in iterables if isinstance(it, Sized)]
+            total = min(sizes) if len(sizes) == len(iterables) else None
         tally, errors = Tally(), CallbackErrors()
         driver = DisplayDriver(display, DEFAULT_UPDATE_INTERVAL, tally.snapshot, errors)
         bar = _Bar(driver, tally, total)

@@ -152,6 +152,7 @@ class Pipeline:
         dashboard_update_interval: float = DEFAULT_UPDATE_INTERVAL,
         console: Console | None = None,
         task_attempts: int | None = None,
+        total: int | None = None,
     ) -> list[PipelineResult]:
         """One-liner: run ``items`` through ``tasks`` and return the results in input order.
 
@@ -166,18 +167,25 @@ class Pipeline:
             progress: Show the one-line progress bar, as in :meth:`run`.
             dashboard: Show a built-in dashboard, as in :meth:`run`.
             custom_dashboard: Drive your own dashboard, as in :meth:`run` (keyword-only, like
-                the next two: additions to the seed's signature).
+                the parameters after it: additions to the published signature).
             dashboard_update_interval: Seconds between two display updates, as in :meth:`run`.
             console: The rich Console the built-in displays draw on, as in :meth:`run`.
             task_attempts: :class:`Stage`'s spelling, keyword-only: calls per task, the first
                 included (``task_attempts=3`` is ``retries=2``). Give one or the other; both,
                 saying different things, is a ``ValueError``.
+            total: The number of items, for the display, as in :meth:`run`.
         """
         task_list = list(tasks) if isinstance(tasks, (list, tuple)) else [tasks]
         check_int(retries, "retries", minimum=0, hint="extra calls after a failed one")
         attempts = attempts_of(retries, task_attempts, default_retries=3)
         choose_display(  # check the display arguments before building anything
-            progress, dashboard, custom_dashboard, dashboard_update_interval, console, title=""
+            progress,
+            dashboard,
+            custom_dashboard,
+            dashboard_update_interval,
+            console,
+            title="",
+            total=total,
         )
         builder = cls.create()
         seen: dict[str, int] = {}
@@ -194,6 +202,7 @@ class Pipeline:
             custom_dashboard=custom_dashboard,
             dashboard_update_interval=dashboard_update_interval,
             console=console,
+            total=total,
         )
 
     # -- reading state -----------------------------------------------------------------------
@@ -284,6 +293,7 @@ class Pipeline:
         dashboard_update_interval: float = DEFAULT_UPDATE_INTERVAL,
         *,
         console: Console | None = None,
+        total: int | None = None,
     ) -> list[PipelineResult]:
         """Run the pipeline end-to-end with ``items``; return the results in input order.
 
@@ -297,9 +307,12 @@ class Pipeline:
             dashboard: Show a built-in dashboard: ``"compact"``, ``"detailed"`` or ``"full"``.
             custom_dashboard: Drive your own :class:`DashboardProtocol` implementation.
             dashboard_update_interval: Seconds between two updates of the display (> 0).
-            console: The rich Console the built-in displays draw on (default: rich's console
-                on stdout). On a terminal they redraw in place; otherwise they print plain
-                lines. Not in the seed's signature.
+            console: The rich Console the built-in displays draw on (default: a console on
+                stderr, so stdout stays free for data). On a terminal they redraw in place;
+                otherwise they print plain lines. Not in the published signature.
+            total: The number of items, for the display's bar, percentage and ETA (and the
+                ``total_items`` of a custom dashboard) when ``items`` has no ``len()``, e.g. a
+                generator; given, it is used even if ``items`` has one. An int >= 0 or None.
 
         At most one of ``progress``, ``dashboard`` and ``custom_dashboard`` may be given. A
         display reads the pipeline's state every ``dashboard_update_interval`` seconds from a
@@ -309,9 +322,10 @@ class Pipeline:
 
         Raises:
             PipelineError: the pipeline is already running.
-            ValueError: an unknown ``dashboard``, a non-positive interval, or two displays
-                (before any item runs).
-            TypeError: a ``custom_dashboard`` lacking a DashboardProtocol method.
+            ValueError: an unknown ``dashboard``, a non-positive interval, two displays or a
+                negative ``total`` (before any item runs).
+            TypeError: a ``custom_dashboard`` lacking a DashboardProtocol method, or a
+                ``total`` that is not an int or None.
         """
         display = choose_display(
             progress,
@@ -320,6 +334,7 @@ class Pipeline:
             dashboard_update_interval,
             console,
             title=self._title(),
+            total=total,
         )
         self._begin("run()")
         state = self._state = RunState(
@@ -329,7 +344,7 @@ class Pipeline:
         error: Exception | None = None
         try:
             if driver is not None:
-                await driver.start(self, _length(items))
+                await driver.start(self, _length(items) if total is None else total)
             with bare_interrupts():  # Ctrl-C comes out as it went in
                 async with anyio.create_task_group() as tg:
                     await tg.start(state.serve)
@@ -359,6 +374,7 @@ class Pipeline:
         *,
         dashboard_update_interval: float = DEFAULT_UPDATE_INTERVAL,
         console: Console | None = None,
+        total: int | None = None,
     ) -> ResultStream:
         """Yield results as they complete (completion order, not input order).
 
@@ -384,19 +400,25 @@ class Pipeline:
         waits.
 
         ``progress=True`` shows the one-line progress bar, as in :meth:`run` (with
-        ``dashboard_update_interval`` and ``console``, keyword-only additions to the seed's
-        signature); it is updated from the background beside the workers and finished when the
-        run stops.
+        ``dashboard_update_interval``, ``console`` and ``total``, keyword-only additions to the
+        published signature); it is updated from the background beside the workers and finished
+        when the run stops.
 
         Raises:
             PipelineError: the pipeline is already running, or items were fed before
                 ``start()`` (at the first iteration).
-            ValueError: a negative ``buffer_size`` or a non-positive
+            ValueError: a negative ``buffer_size`` or ``total``, or a non-positive
                 ``dashboard_update_interval`` (at the call).
-            TypeError: a ``buffer_size`` that is not an int or None (at the call).
+            TypeError: a ``buffer_size`` or ``total`` that is not an int or None (at the call).
         """
         display = choose_display(
-            progress, None, None, dashboard_update_interval, console, title=self._title()
+            progress,
+            None,
+            None,
+            dashboard_update_interval,
+            console,
+            title=self._title(),
+            total=total,
         )
         if buffer_size is not None:
             check_int(
@@ -433,7 +455,7 @@ class Pipeline:
 
             try:
                 if driver is not None:
-                    await driver.start(self, _length(items))
+                    await driver.start(self, _length(items) if total is None else total)
                 await self._launch(
                     state, items, "Pipeline.stream()", follow if driver is not None else None
                 )

@@ -10,18 +10,29 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
-from rich.measure import Measurement
+from rich.console import RenderableType
 from rich.progress_bar import ProgressBar
-from rich.segment import Segment
 from rich.text import Text
 
+from ._durations import format_seconds
+from ._narrow import FittedLine, Piece
+from ._records import FailedItem
 from ._stats import DashboardSnapshot
 
-__all__ = ["RateMeter", "RunView", "format_duration", "plain_line", "render_progress"]
+__all__ = [
+    "RateMeter",
+    "RunView",
+    "last_failure",
+    "plain_line",
+    "progress_pieces",
+    "render_progress",
+]
 
 #: Seconds of history the displayed rate (and so the ETA) is computed over.
 RATE_WINDOW = 10.0
+
+#: The drop ranks of the bar's pieces: on a narrow console the lowest goes first.
+_ERROR_TYPE, _TITLE, _BAR, _RATE, _ETA = range(1, 6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +84,6 @@ def finished_count(snapshot: DashboardSnapshot) -> int:
     return stats.items_processed + stats.items_failed
 
 
-def format_duration(seconds: float) -> str:
-    """``h:mm:ss``, e.g. ``0:01:05``."""
-    minutes, secs = divmod(int(max(seconds, 0.0)), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}"
-
-
 def format_rate(rate: float, unit: str) -> str:
     return f"{rate:,.1f} {unit}/s" if rate < 100 else f"{rate:,.0f} {unit}/s"
 
@@ -92,18 +96,18 @@ def completed(snapshot: DashboardSnapshot, view: RunView) -> bool:
 
 
 def eta(snapshot: DashboardSnapshot, view: RunView) -> str:
-    """The time-left (or, once finished, the elapsed-time) text."""
+    """The time-left (or, once finished, the elapsed-time) text; a time left is rounded up."""
     if view.finished:
         verb = "took" if completed(snapshot, view) else "stopped after"
-        return f"{verb} {format_duration(view.elapsed)}"
+        return f"{verb} {format_seconds(view.elapsed)}"
     if view.total is None:
-        return f"elapsed {format_duration(view.elapsed)}"
+        return f"elapsed {format_seconds(view.elapsed)}"
     left = view.total - finished_count(snapshot)
     if left <= 0:
-        return "ETA 0:00:00"
+        return "ETA 0 s"
     if view.rate <= 0:
         return "ETA --:--:--"
-    return f"ETA {format_duration(left / view.rate)}"
+    return f"ETA {format_seconds(left / view.rate, round_up=True)}"
 
 
 def count_text(snapshot: DashboardSnapshot, view: RunView) -> str:
@@ -115,60 +119,54 @@ def count_text(snapshot: DashboardSnapshot, view: RunView) -> str:
     return f"{done:,}/{view.total:,} {percent:3.0f}%"
 
 
+def last_failure(snapshot: DashboardSnapshot) -> FailedItem | None:
+    """The most recent failure the snapshot records, if any."""
+    failures = snapshot.error_summary.failed_items
+    return failures[-1] if failures else None
+
+
 def render_progress(snapshot: DashboardSnapshot, view: RunView) -> RenderableType:
-    """The one-line bar: title, bar, done/total and percentage, rate, ETA, failures.
+    """The one-line bar: title, bar, done/total and percentage, rate, ETA, failures and the id
+    (and error type) of the last failed item.
 
     With an unknown total there is no bar and no percentage: counts, rate and elapsed time.
+    On a narrow console, pieces go in this order until the line fits: the bar narrows to 10
+    cells, then the error type goes, the title, the bar, the rate, the ETA; the count and the
+    failures (with the last failed item's id) always stay.
     """
+    return FittedLine(progress_pieces(snapshot, view))
+
+
+def progress_pieces(snapshot: DashboardSnapshot, view: RunView) -> list[Piece]:
+    """The pieces of :func:`render_progress`'s line, with their drop ranks."""
     failed = snapshot.pipeline_stats.items_failed
-    line = Text()
-    line.append(count_text(snapshot, view), style="bold")
-    line.append(f"  {format_rate(view.rate, view.unit)}  {eta(snapshot, view)}")
-    line.append(f"  failed {failed:,}", style="bold red" if failed else "dim")
-    bar = None
+    pieces = [Piece(Text(view.title, style="bold cyan"), drop=_TITLE, sep="")]
     if view.total is not None:
         bar = ProgressBar(total=max(view.total, 1), completed=finished_count(snapshot))
-    return _BarLine(Text(view.title, style="bold cyan"), bar, line)
-
-
-class _BarLine:
-    """Title, bar and figures on one line: the bar gets the room the text leaves (10 to 40
-    cells); on a narrow console the title is shortened first, then the bar dropped."""
-
-    def __init__(self, title: Text, bar: ProgressBar | None, figures: Text) -> None:
-        self.title = title
-        self.bar = bar
-        self.figures = figures
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        width = options.max_width
-        title = self.title.copy()
-        figures = self.figures.copy()
-        bar_width = 0
-        if self.bar is not None:
-            room = width - figures.cell_len - 2  # two separating spaces
-            if room - title.cell_len < 10:
-                title.truncate(max(room - 10, 8), overflow="ellipsis")
-            bar_width = min(40, room - title.cell_len)
-            if bar_width < 10:
-                bar_width = 0
-        used = title.cell_len + 1 + (bar_width + 1 if bar_width else 0)
-        figures.truncate(max(width - used, 1), overflow="ellipsis")
-        yield from console.render(Text.assemble(title, " ", end=""), options)
-        if self.bar is not None and bar_width:
-            yield from console.render(self.bar, options.update(width=bar_width))
-            yield Segment(" ")
-        yield from console.render(figures, options)
-
-    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        return Measurement(options.max_width, options.max_width)
+        pieces.append(Piece(bar, drop=_BAR, sep=" "))
+    pieces += [
+        Piece(Text(count_text(snapshot, view), style="bold"), sep=" "),
+        Piece(Text(format_rate(view.rate, view.unit)), drop=_RATE),
+        Piece(Text(eta(snapshot, view)), drop=_ETA),
+        Piece(Text(f"failed {failed:,}", style="bold red" if failed else "dim")),
+    ]
+    if (failure := last_failure(snapshot)) is not None:
+        pieces += [
+            Piece(Text(f"(last {failure.item_id}", style="red"), sep=" "),
+            Piece(Text(failure.error_type, style="red"), drop=_ERROR_TYPE, sep=" "),
+            Piece(Text(")", style="red"), sep=""),
+        ]
+    return pieces
 
 
 def plain_line(snapshot: DashboardSnapshot, view: RunView) -> str:
-    """The bar as plain text, for consoles that are not terminals (CI logs, pipes)."""
+    """The bar as plain text, for consoles that are not terminals (CI logs, pipes): every
+    figure, never shortened."""
     stats = snapshot.pipeline_stats
-    return (
+    line = (
         f"{view.title}: {count_text(snapshot, view)}, {format_rate(view.rate, view.unit)}, "
-        f"{eta(snapshot, view)}, failed {stats.items_failed:,}, "
-        f"in flight {stats.items_in_flight:,}"
+        f"{eta(snapshot, view)}, failed {stats.items_failed:,}"
     )
+    if (failure := last_failure(snapshot)) is not None:
+        line += f" (last {failure.item_id} {failure.error_type})"
+    return f"{line}, in flight {stats.items_in_flight:,}"

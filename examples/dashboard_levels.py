@@ -8,7 +8,8 @@ so each part of the dashboard has something to show. Run it with one of::
     python examples/dashboard_levels.py --level full
     python examples/dashboard_levels.py --level progress
 
-On a terminal the display redraws in place; piped (``| cat``) it prints plain lines instead.
+The display goes to stderr. On a terminal it redraws in place; piped (``2>&1 | cat``) it prints
+plain lines instead.
 """
 
 from __future__ import annotations

@@ -83,7 +83,7 @@ class Workflow(abc.ABC):
             progress: Show antflow's one-line progress bar of the tasks (done/total, rate,
                 ETA, failure), refreshed every 0.5 s and finished, terminal restored, however
                 the run ends. On a console that is not a terminal: plain lines.
-            console: The rich Console the bar draws on (default: rich's console on stdout).
+            console: The rich Console the bar draws on (default: a console on stderr).
 
         Returns:
             A :class:`RunResult`: a dict of every task's result by name (``None`` for a skipped

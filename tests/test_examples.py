@@ -63,4 +63,7 @@ def test_ctrl_c_exits_quietly_with_130(name: str, anyio_backend: Any) -> None:
     done = ctrl_c(_RUN_SCRIPT, anyio_backend, str(script))
     assert done.returncode == 130, f"{name} exited {done.returncode}:\n{done.err}"
     assert "Traceback" not in done.err, done.err
-    assert done.err.strip() == "", done.err
+    # The display draws on stderr: its plain lines and its final panel are all that may be there.
+    display = ("Fetch → Parse → Store:", "╭", "│", "╰")
+    noise = [line for line in done.err.splitlines() if line and not line.startswith(display)]
+    assert noise == [], done.err

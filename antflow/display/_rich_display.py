@@ -38,7 +38,8 @@ class RichDisplay:
     pipe, a CI log, a file); the final state left on screen at the end.
 
     Attributes:
-        console: The rich Console drawn on (rich's shared console by default).
+        console: The rich Console drawn on (by default a console on stderr, shared by the
+            displays).
         total: Items of the current run (``None`` when unknown), set by ``on_start``.
         start_time: ``time.time()`` when the run started, set by ``on_start``.
     """
@@ -46,9 +47,9 @@ class RichDisplay:
     def __init__(self, console: Console | None) -> None:
         _check_console(console)
         if console is None:
-            from rich import get_console
+            from .._builtin_display import default_console
 
-            console = get_console()
+            console = default_console()
         self.console: Console = console
         self.total: int | None = 0
         self.start_time: float | None = None

@@ -22,8 +22,8 @@ class CompactDashboard(RichDashboard):
         refresh_rate: 0.10's redraws per second of its refresh thread. Checked (a number > 0)
             and kept as ``refresh_rate``; antflow has no refresh thread: it redraws on each
             ``on_update``, every ``dashboard_update_interval`` seconds of the run.
-        console: The rich Console to draw on (keyword-only; an addition to 0.10). Default: rich's
-            shared console.
+        console: The rich Console to draw on (keyword-only; an addition to 0.10). Default: a
+            console on stderr, shared by the displays.
     """
 
     def _renderer(self) -> Renderer:

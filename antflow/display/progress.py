@@ -8,8 +8,7 @@ from .._validation import check_int
 from ._rich_display import RichDisplay
 
 if TYPE_CHECKING:
-    from rich.console import Console
-    from rich.text import Text
+    from rich.console import Console, RenderableType
 
     from .._builtin_display import Renderer
     from .._progress import RunView
@@ -69,23 +68,32 @@ class ProgressDisplay(RichDisplay):
     def _renderer(self) -> Renderer:
         return self._render_line
 
-    def _render_line(self, snapshot: DashboardSnapshot, view: RunView) -> Text:
-        """The line for ``snapshot``: bar, percentage, finished/total, rate, failures."""
+    def _render_line(self, snapshot: DashboardSnapshot, view: RunView) -> RenderableType:
+        """The line for ``snapshot``: bar, percentage, finished/total, rate, failures.
+
+        On a narrow console the bar goes first, then the rate; the rest stays.
+        """
         from rich.text import Text
 
+        from .._narrow import FittedLine, Piece
         from .._progress import finished_count
 
         done = finished_count(snapshot)
         failed = snapshot.pipeline_stats.items_failed
+        sep = " | "
         if view.total is None:
-            parts = [f"{done} {view.unit}"]
+            pieces = [Piece(Text(f"{done} {view.unit}"), sep=sep)]
         else:
             share = min(done / view.total, 1.0) if view.total else 1.0
             filled = int(self.width * share)
             bar = self.fill_char * filled + self.empty_char * (self.width - filled)
-            parts = [f"[{bar}] {share * 100:5.1f}%", f"{done}/{view.total}"]
+            pieces = [
+                Piece(Text(f"[{bar}]"), drop=1),
+                Piece(Text(f"{share * 100:5.1f}%"), sep=" "),
+                Piece(Text(f"{done}/{view.total}"), sep=sep),
+            ]
         if view.rate > 0:
-            parts.append(f"{view.rate:.1f}/s")
+            pieces.append(Piece(Text(f"{view.rate:.1f}/s"), drop=2, sep=sep))
         if failed:
-            parts.append(f"{failed} failed")
-        return Text(" | ".join(parts), no_wrap=True, overflow="ellipsis")
+            pieces.append(Piece(Text(f"{failed} failed"), sep=sep))
+        return FittedLine(pieces)

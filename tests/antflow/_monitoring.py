@@ -89,3 +89,16 @@ def sample_snapshot() -> DashboardSnapshot:
         queue_sizes={"Fetch": 2, "Save": 0},
     )
     return DashboardSnapshot(states, metrics, stats, ErrorSummary.of([failure]), now)
+
+
+def with_failure(item_id: object, message: str = "server gone") -> DashboardSnapshot:
+    """:func:`sample_snapshot` with one failure: ``item_id``'s ``TimeoutError(message)``."""
+    failure = FailedItem.of(item_id, "Fetch", "fetch", 1, TimeoutError(message), 5, time.time())
+    snapshot = sample_snapshot()
+    return DashboardSnapshot(
+        snapshot.worker_states,
+        snapshot.worker_metrics,
+        snapshot.pipeline_stats,
+        ErrorSummary.of([failure]),
+        snapshot.timestamp,
+    )
