@@ -86,9 +86,11 @@ _MISSING = object()
 
 
 class RunResult(dict[str, Any]):
-    """``{task name: result}`` for every task of a run, plus which tasks were skipped.
+    """``{task name: result}`` for every task of a run that was not skipped, plus which tasks
+    were skipped.
 
-    A plain ``dict`` in every other respect. A skipped task's result is ``None``.
+    A plain ``dict`` in every other respect. A task skipped by its ``when=`` condition has no
+    entry (its downstream tasks got ``None`` for it); its name is in :attr:`skipped`.
     """
 
     skipped: frozenset[str]
@@ -340,10 +342,10 @@ class _Run:
                 f"{len(self.skipped)} skipped",
                 dag=plan.name,
             )
-        names = plan.names
+        names, skipped = plan.names, self.skipped
         return RunResult(
-            {names[i]: self.results[i] for i in plan.order},
-            frozenset(names[i] for i in self.skipped),
+            {names[i]: self.results[i] for i in plan.order if i not in skipped},
+            frozenset(names[i] for i in skipped),
         )
 
     async def _serve(self, n_threads: int, thread_limiter: anyio.CapacityLimiter) -> None:

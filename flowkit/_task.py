@@ -5,24 +5,48 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
+import warnings
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, ClassVar, Union, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, Union, overload
 
 from antflow._retry import RetryPolicy
 from antflow._validation import check_int, check_seconds, is_number
+
+from ._sync_retry import call_with_retries
+from .exceptions import TaskRedefinedWarning
+
+if TYPE_CHECKING:
+    # Defaults (PEP 696): a bare ``Task`` in an annotation means ``Task[..., Any]``.
+    from typing_extensions import ParamSpec, TypeVar
+
+    P = ParamSpec("P", default=...)
+    R = TypeVar("R", default=Any)
+else:
+    from typing import ParamSpec, TypeVar
+
+    P = ParamSpec("P")
+    R = TypeVar("R")
 
 __all__ = ["Task", "returned_coroutine", "task"]
 
 _Linkable = Union["Task", Sequence["Task"]]
 
 
-class Task:
+class Task(Generic[P, R]):
     """A unit of work in a workflow: a function (sync or ``async def``) and how to run it.
 
-    A ``Task`` is still callable like its function: ``extract()`` calls the function directly,
-    without retries or condition. Every ``Task`` registers itself on creation (see
-    :meth:`registry` and :meth:`clear_registry`); ``DAG()`` without ``tasks=`` runs the registered
-    tasks.
+    A ``Task`` is still callable like its function, with its parameters and return type (for
+    type checkers too: ``Task[P, R]`` keeps the function's signature). Called directly,
+    ``extract(...)`` applies the task's condition and retries: when ``when`` is given and
+    ``when(*args, **kwargs)`` is false, the function is not called and the call returns
+    ``None``; a failing call is retried as ``retries``, ``delay`` and ``backoff`` say (the
+    waits block the calling thread). An ``async def`` task called directly returns a coroutine
+    that does the same, waiting with the event loop's sleep.
+
+    Every ``Task`` registers itself on creation (see :meth:`registry` and
+    :meth:`clear_registry`); ``DAG()`` without ``tasks=`` runs the registered tasks. A task
+    created with the module, qualified name and name of a registered one (a notebook cell run
+    again) takes its place, links included, with a :class:`~flowkit.TaskRedefinedWarning`.
 
     Args:
         func: The function. Sync functions run on worker threads (or processes); ``async def``
@@ -62,7 +86,7 @@ class Task:
 
     def __init__(
         self,
-        func: Callable[..., Any],
+        func: Callable[P, R],
         *,
         retries: int = 0,
         delay: float = 1.0,
@@ -72,7 +96,7 @@ class Task:
         if not callable(func):
             raise TypeError(f"Task needs a function, got {func!r}")
         _check_options(retries, delay, backoff, when)
-        self.func = func
+        self.func: Callable[P, R] = func
         self.name: str = getattr(func, "__name__", None) or type(func).__name__
         self.retries = retries
         self.delay = float(delay)
@@ -85,7 +109,7 @@ class Task:
         #: Tasks that depend on this one, in the order they were linked.
         self.downstream: list[Task] = []
         functools.update_wrapper(self, func)
-        Task._registry.append(self)
+        _register(self)
 
     # -- registry ----------------------------------------------------------------------------
 
@@ -101,12 +125,29 @@ class Task:
 
     # -- calling -----------------------------------------------------------------------------
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Call the function directly (no retries, no condition)."""
-        return self.func(*args, **kwargs)
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Call the function directly, with the task's condition and retries.
+
+        Returns ``None`` without calling the function when ``when`` is given and
+        ``when(*args, **kwargs)`` is false. For an ``async def`` task: a coroutine that does
+        this when awaited.
+        """
+        if self.is_async:
+            return self._call_async(args, kwargs)  # type: ignore[return-value]
+        if self.when is not None and not self.when(*args, **kwargs):
+            return None  # type: ignore[return-value]
+        return call_with_retries(self.policy, functools.partial(self.func, *args, **kwargs))
+
+    async def _call_async(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if self.when is not None and not self.when(*args, **kwargs):
+            return None
+        func: Callable[..., Any] = self.func
+        return await self.policy.call(functools.partial(func, *args, **kwargs))
 
     def __repr__(self) -> str:
-        return f"<Task {self.name}>"
+        up = [t.name for t in self.upstream]
+        down = [t.name for t in self.downstream]
+        return f"Task(name={self.name!r}, upstream={up!r}, downstream={down!r})"
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled by reference (module + qualified name), like a function: a worker process
@@ -133,8 +174,14 @@ class Task:
         return self
 
 
+class _TaskDecorator(Protocol):
+    """What ``task(...)`` returns: turns a function into a :class:`Task` of its signature."""
+
+    def __call__(self, func: Callable[P, R], /) -> Task[P, R]: ...
+
+
 @overload
-def task(func: Callable[..., Any], /) -> Task: ...
+def task(func: Callable[P, R], /) -> Task[P, R]: ...
 @overload
 def task(
     *,
@@ -142,27 +189,82 @@ def task(
     delay: float = 1.0,
     backoff: float = 2.0,
     when: Callable[..., bool] | None = None,
-) -> Callable[[Callable[..., Any]], Task]: ...
+) -> _TaskDecorator: ...
 def task(
     func: Callable[..., Any] | None = None,
-    /,
     *,
     retries: int = 0,
     delay: float = 1.0,
     backoff: float = 2.0,
     when: Callable[..., bool] | None = None,
-) -> Task | Callable[[Callable[..., Any]], Task]:
+) -> Any:
     """Turn a function into a :class:`Task`: ``@task()`` (as documented) or bare ``@task``.
 
-    The arguments are validated at once, so a bad ``retries``, ``delay``, ``backoff`` or
-    ``when`` fails where the decorator is written, not when the workflow runs.
+    The task keeps the function's parameters and return type for type checkers
+    (``Task[P, R]``). The arguments are validated at once, so a bad ``retries``, ``delay``,
+    ``backoff`` or ``when`` fails where the decorator is written, not when the workflow runs.
     """
     _check_options(retries, delay, backoff, when)
 
-    def decorate(fn: Callable[..., Any]) -> Task:
+    def decorate(fn: Callable[P, R], /) -> Task[P, R]:
         return Task(fn, retries=retries, delay=delay, backoff=backoff, when=when)
 
     return decorate if func is None else decorate(func)
+
+
+def _register(new: Task) -> None:
+    """Add ``new`` to the registry, in place of a task with its module, qualified name and
+    name (the same definition run again, as when a notebook cell runs again), whose links it
+    takes over.
+
+    Only functions defined at module or class level count: a module-level name holds one
+    object at a time, so a second task under it is a redefinition. Tasks made by a factory
+    function (``<locals>`` in the qualified name) or from lambdas are all kept.
+    """
+    key = _identity(new)
+    registry = Task._registry
+    if key is not None:
+        for i, old in enumerate(registry):
+            if old is not new and _identity(old) == key:
+                warnings.warn(
+                    f"task {new.name!r} ({key[0]}.{key[1]}) is defined again; the new "
+                    "definition replaces the old one, keeping its links",
+                    TaskRedefinedWarning,
+                    stacklevel=4,
+                )
+                _take_place(old, new)
+                registry[i] = new
+                return
+    registry.append(new)
+
+
+def _identity(t: Task) -> tuple[str, str, str] | None:
+    """Module, qualified name and name of a task defined at module or class level."""
+    module = getattr(t.func, "__module__", None)
+    qualname = getattr(t.func, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str) or "<" in qualname:
+        return None
+    return module, qualname, t.name
+
+
+def _take_place(old: Task, new: Task) -> None:
+    """Put ``new`` wherever ``old`` is linked, at the same positions (they order arguments)."""
+    for source in old.upstream:
+        _replace(source.downstream, old, new)
+        if source not in new.upstream:
+            new.upstream.append(source)
+    for target in old.downstream:
+        _replace(target.upstream, old, new)
+        if target not in new.downstream:
+            new.downstream.append(target)
+
+
+def _replace(links: list[Task], old: Task, new: Task) -> None:
+    i = links.index(old)
+    if new in links:
+        del links[i]
+    else:
+        links[i] = new
 
 
 def _check_options(

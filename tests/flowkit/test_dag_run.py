@@ -197,7 +197,11 @@ def test_unknown_backend_is_rejected() -> None:
 def test_visualize_lists_tasks_with_what_they_wait_for() -> None:
     etl_chain()
     assert DAG("etl").visualize() == (
-        "DAG 'etl': 3 tasks\n  extract\n  transform  <- extract\n  load       <- transform  [async]"
+        "DAG: etl\n"
+        + "=" * 40
+        + "\n\nTask: extract\n  Downstream: transform\n"
+        + "\nTask: transform\n  Upstream: extract\n  Downstream: load\n"
+        + "\nTask: load  [async]\n  Upstream: transform"
     )
 
 
