@@ -59,8 +59,9 @@ class Task(Generic[P, R]):
             with antflow).
         when: Condition on the upstream results, called with them positionally in the order of
             the upstream links (with no argument for a task without upstream). When it returns a
-            false value the task is skipped: its function is not called, its result is ``None``
-            and the run reports it in ``results.skipped``.
+            false value the task is skipped: its function is not called, its downstream tasks
+            get ``None`` for it, and the run's results have no entry for it but list it in
+            ``results.skipped``.
 
     Raises:
         TypeError / ValueError: at construction, for a non-callable ``func`` or ``when``, or an
@@ -68,6 +69,8 @@ class Task(Generic[P, R]):
     """
 
     _registry: ClassVar[list[Task]] = []
+    #: The registered tasks defined at module or class level, by (module, qualname, name).
+    _defined: ClassVar[dict[tuple[str, str, str], Task]] = {}
 
     __slots__ = (
         "__dict__",
@@ -115,13 +118,15 @@ class Task(Generic[P, R]):
 
     @classmethod
     def registry(cls) -> list[Task]:
-        """Every task created since the last :meth:`clear_registry`, in creation order."""
+        """Every task created since the last :meth:`clear_registry`, in creation order (a task
+        defined again stands where the one it replaced stood)."""
         return list(cls._registry)
 
     @classmethod
     def clear_registry(cls) -> None:
         """Forget every registered task (links between existing tasks are left as they are)."""
         cls._registry.clear()
+        cls._defined.clear()
 
     # -- calling -----------------------------------------------------------------------------
 
@@ -219,23 +224,30 @@ def _register(new: Task) -> None:
 
     Only functions defined at module or class level count: a module-level name holds one
     object at a time, so a second task under it is a redefinition. Tasks made by a factory
-    function (``<locals>`` in the qualified name) or from lambdas are all kept.
+    function (``<locals>`` in the qualified name) or from lambdas are all kept, and so are
+    several tasks made of one function object (``Task(f)`` twice), or a task renamed since.
     """
     key = _identity(new)
-    registry = Task._registry
+    old = None if key is None else Task._defined.get(key)
     if key is not None:
-        for i, old in enumerate(registry):
-            if old is not new and _identity(old) == key:
-                warnings.warn(
-                    f"task {new.name!r} ({key[0]}.{key[1]}) is defined again; the new "
-                    "definition replaces the old one, keeping its links",
-                    TaskRedefinedWarning,
-                    stacklevel=4,
-                )
-                _take_place(old, new)
-                registry[i] = new
-                return
-    registry.append(new)
+        Task._defined[key] = new
+    registry = Task._registry
+    if (
+        old is None
+        or old.func is new.func  # one function made into several tasks on purpose
+        or _identity(old) != key  # renamed since: another task now
+        or old not in registry
+    ):
+        registry.append(new)
+        return
+    warnings.warn(
+        f"task {new.name!r} ({old.func.__module__}.{old.func.__qualname__}) is defined again; "
+        "the new definition replaces the old one, keeping its links",
+        TaskRedefinedWarning,
+        stacklevel=4,
+    )
+    _take_place(old, new)
+    registry[registry.index(old)] = new
 
 
 def _identity(t: Task) -> tuple[str, str, str] | None:

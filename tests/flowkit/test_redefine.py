@@ -89,3 +89,12 @@ def test_two_module_level_tasks_with_one_name_still_clash() -> None:
     )
     with pytest.raises(WorkflowDefinitionError, match="two tasks are named 'a'"):
         DAG("clash").run()
+
+
+def test_one_function_made_into_several_tasks_keeps_them_all() -> None:
+    namespace: dict[str, Any] = {"__name__": "notebook"}
+    exec(compile("def echo(*args):\n    return args\n", "<cell>", "exec"), namespace)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        first, second = Task(namespace["echo"]), Task(namespace["echo"])
+    assert Task.registry() == [first, second]
