@@ -61,9 +61,9 @@ class Workflow(abc.ABC):
         """Compile the tasks into a checked graph."""
 
     @property
-    @abc.abstractmethod
     def tasks(self) -> list[Task]:
-        """The tasks of the workflow."""
+        """The tasks of the workflow (by default: those of its :meth:`plan`)."""
+        return list(self.plan().tasks)
 
     @property
     def graph(self) -> dict[str, list[str]]:
