@@ -66,9 +66,14 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session
 def docs(session: nox.Session) -> None:
-    """Build the documentation site; any warning (a broken link, a missing anchor) fails it."""
+    """Build the documentation site; any warning (a broken link, a missing anchor) fails it.
+
+    Then check the API pages: no Sphinx role shown as text, no constant name as a default.
+    """
     session.install("-e", ".[docs]")
-    session.run("mkdocs", "build", "--strict", "--site-dir", f"{session.create_tmp()}/site")
+    site = f"{session.create_tmp()}/site"
+    session.run("mkdocs", "build", "--strict", "--site-dir", site)
+    session.run("python", "docs/_ext/check_api_pages.py", site)
 
 
 @nox.session

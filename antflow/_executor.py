@@ -40,6 +40,7 @@ from ._interrupts import bare_interrupts
 from ._limits import call_limits, current_limits
 from ._observe import Event, EventKind, Hook, hook_of, now
 from ._records import ErrorSummary
+from ._retry import RetryOn
 from ._tally import Tally
 from ._validation import check_int
 from ._work_queue import WorkQueue
@@ -525,25 +526,36 @@ class AsyncExecutor:
         retries: int = 0,
         retry_delay: float = DEFAULT_RETRY_DELAY,
         semaphore: Any = None,
+        retry_on: RetryOn = Exception,
         **kwargs: Any,
     ) -> AsyncFuture[T]:
         """Schedule ``await fn(*args, **kwargs)`` and return its future at once.
 
+        ``fn`` and its arguments are checked here, before anything runs: a plain ``def``
+        function, an async generator function, or arguments its signature cannot take raise
+        ``TypeError`` at once (a lambda, a callable object or a decorated function may return
+        an awaitable, and is accepted).
+
         Args:
-            fn: A coroutine function (or any callable returning an awaitable).
-            retries: Extra attempts after a failure (so ``retries + 1`` calls at most), with
-                exponential backoff and jitter (see :class:`~antflow._retry.RetryPolicy`). The
-                last attempt's exception is what the future raises.
+            fn: A coroutine function (or a lambda or callable object returning an awaitable).
+            retries: Retries: extra calls after a failed one (so ``retries + 1`` calls at
+                most), with exponential backoff and jitter (see
+                :class:`~antflow._retry.RetryPolicy`). The last attempt's exception is what
+                the future raises. Each retry is logged once on the ``"antflow.retry"`` logger
+                (INFO), naming the call, the attempt and the error.
             retry_delay: Seconds before the first retry; each later wait doubles.
+            retry_on: The exceptions worth a retry: an exception class or a tuple of them
+                (default :class:`Exception`). Any other exception fails the call at once.
             semaphore: Any async context manager (``anyio.Semaphore``, ``anyio.CapacityLimiter``,
                 ``asyncio.Semaphore``, ``trio.Semaphore``, ...). Each attempt holds it while it
                 runs, so the calls sharing it never exceed its limit, whatever ``max_workers``.
 
         Raises:
             ExecutorShutdownError: the executor is shut down.
+            TypeError: ``fn`` cannot be called as ``await fn(*args, **kwargs)`` (see above).
         """
-        check_fn(fn, "submit()")
-        options = submit_options(retries, retry_delay, semaphore)
+        check_fn(fn, "submit()", args, kwargs)
+        options = submit_options(retries, retry_delay, semaphore, retry_on)
         self._ensure_accepting("submit()")
         if self._telemetry is not None:
             fn = self._telemetry.wrap(fn)
@@ -561,6 +573,7 @@ class AsyncExecutor:
         retry_delay: float = DEFAULT_RETRY_DELAY,
         progress: bool = False,
         console: Console | None = None,
+        retry_on: RetryOn = Exception,
     ) -> MapResult[R]:
         """Apply ``fn`` to the items of ``iterables`` (zipped, like builtin ``map``).
 
@@ -574,8 +587,9 @@ class AsyncExecutor:
             timeout: Seconds, counted from the start of the iteration, within which every result
                 must be ready; past it, ``TimeoutError`` is raised and this map's outstanding
                 calls are cancelled.
-            retries: As in :meth:`submit`, for every call.
+            retries: As in :meth:`submit`, for every call: extra calls after a failed one.
             retry_delay: As in :meth:`submit`.
+            retry_on: As in :meth:`submit`.
             progress: Show a one-line progress bar of the results handed out (done/total,
                 rate, ETA), as ``Pipeline.run(progress=True)`` does. The total is known when
                 every iterable has a length. Awaited, the bar is refreshed every 0.5 s;
@@ -583,7 +597,9 @@ class AsyncExecutor:
             console: The rich Console the bar draws on (default: rich's console on stdout).
         """
         return MapResult(
-            self._ordered_map(fn, iterables, timeout, retries, retry_delay, progress, console)
+            self._ordered_map(
+                fn, iterables, timeout, retries, retry_delay, progress, console, retry_on
+            )
         )
 
     def map_iter(
@@ -596,6 +612,7 @@ class AsyncExecutor:
         retry_delay: float = DEFAULT_RETRY_DELAY,
         progress: bool = False,
         console: Console | None = None,
+        retry_on: RetryOn = Exception,
     ) -> AsyncIterator[R]:
         """Stream ``fn``'s results over ``iterables`` in input order, consuming inputs lazily.
 
@@ -612,9 +629,11 @@ class AsyncExecutor:
 
         ``progress`` and ``console`` are as in :meth:`map`: the bar is refreshed (at most every
         0.5 s) as results are handed out, and finished when the iterator is exhausted or closed.
+        ``retries``, ``retry_delay`` and ``retry_on`` are as in :meth:`submit`. ``fn`` is
+        checked at once, as :meth:`submit` checks it, for one argument per iterable.
         """
         return self._ordered_map(
-            fn, iterables, timeout, retries, retry_delay, progress, console
+            fn, iterables, timeout, retries, retry_delay, progress, console, retry_on
         ).stream()
 
     def _ordered_map(
@@ -626,11 +645,12 @@ class AsyncExecutor:
         retry_delay: float,
         progress: bool,
         console: Console | None,
+        retry_on: RetryOn,
     ) -> _OrderedMap[R]:
-        check_fn(fn, "map()")
         if not iterables:
             raise TypeError("map() needs at least one iterable of arguments")
-        options = submit_options(retries, retry_delay, None)
+        check_fn(fn, "map()", (None,) * len(iterables), _NO_KWARGS)
+        options = submit_options(retries, retry_delay, None, retry_on)
         deadline(timeout)  # validate now; the deadline itself starts with the iteration
         title = f"map({getattr(fn, '__name__', 'fn')})"
         display = choose_display(

@@ -92,7 +92,7 @@ class Event:
             Failed: the attempts made.
         error: The exception of a failed attempt (task ended, retrying, failed).
         duration: Seconds the attempt took (task ended, retrying).
-        wait: Retrying: seconds before the next attempt, not counting jitter (a lower bound).
+        wait: Retrying: seconds before the next attempt (stamina's backoff, jitter included).
         value: Succeeded, skipped: the value passed on.
         failure: Failed: the record kept for the error summary.
         timestamp: ``time.time()`` when it happened.

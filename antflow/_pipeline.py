@@ -151,6 +151,7 @@ class Pipeline:
         custom_dashboard: DashboardProtocol | None = None,
         dashboard_update_interval: float = DEFAULT_UPDATE_INTERVAL,
         console: Console | None = None,
+        task_attempts: int | None = None,
     ) -> list[PipelineResult]:
         """One-liner: run ``items`` through ``tasks`` and return the results in input order.
 
@@ -159,18 +160,22 @@ class Pipeline:
 
         Args:
             workers: Workers per stage.
-            retries: Retries per task after a failed call (so ``retries + 1`` calls at most),
-                with exponential backoff from 1 second. Failed items are left out of the
-                result list; use a full :class:`Pipeline` to inspect them.
+            retries: Retries per task: extra calls after a failed one (so ``retries + 1``
+                calls at most), with exponential backoff from 1 second. Failed items are left
+                out of the result list; use a full :class:`Pipeline` to inspect them.
             progress: Show the one-line progress bar, as in :meth:`run`.
             dashboard: Show a built-in dashboard, as in :meth:`run`.
             custom_dashboard: Drive your own dashboard, as in :meth:`run` (keyword-only, like
                 the next two: additions to the seed's signature).
             dashboard_update_interval: Seconds between two display updates, as in :meth:`run`.
             console: The rich Console the built-in displays draw on, as in :meth:`run`.
+            task_attempts: :class:`Stage`'s spelling, keyword-only: calls per task, the first
+                included (``task_attempts=3`` is ``retries=2``). Give one or the other; both,
+                saying different things, is a ``ValueError``.
         """
         task_list = list(tasks) if isinstance(tasks, (list, tuple)) else [tasks]
         check_int(retries, "retries", minimum=0, hint="extra calls after a failed one")
+        attempts = attempts_of(retries, task_attempts, default_retries=3)
         choose_display(  # check the display arguments before building anything
             progress, dashboard, custom_dashboard, dashboard_update_interval, console, title=""
         )
@@ -181,7 +186,7 @@ class Pipeline:
             seen[name] = seen.get(name, 0) + 1
             if seen[name] > 1:
                 name = f"{name}-{seen[name]}"
-            builder.add(name, task, workers=workers, task_attempts=retries + 1)
+            builder.add(name, task, workers=workers, task_attempts=attempts)
         return await builder.build().run(
             items,
             progress=progress,
@@ -680,6 +685,10 @@ class PipelineBuilder:
         """Append a stage: ``add(stage)``, or ``add(name, task_or_tasks, workers=..., **options)``
         where ``options`` are any other :class:`Stage` fields (``task_attempts=5``, ...).
 
+        ``retries=n`` (antflow 0.10's keyword) is accepted for ``task_attempts=n + 1``: extra
+        calls after a failed one, as everywhere ``retries`` is spelled. Giving both, saying
+        different things, is a ``ValueError``.
+
         Raises:
             StageValidationError: the stage is invalid (at once, not at ``build()``).
         """
@@ -689,6 +698,10 @@ class PipelineBuilder:
             self._stages.append(name)
             return self
         task_list: list[Any] = list(tasks) if isinstance(tasks, (list, tuple)) else [tasks]
+        if "retries" in options:
+            retries = options.pop("retries")
+            check_int(retries, "retries", minimum=0, hint="extra calls after a failed one")
+            options["task_attempts"] = attempts_of(retries, options.get("task_attempts"))
         self._stages.append(Stage(name=name, workers=workers, tasks=task_list, **options))
         return self
 
@@ -713,6 +726,25 @@ class PipelineBuilder:
     async def run(self, items: Iterable[Any] | AsyncIterable[Any]) -> list[PipelineResult]:
         """``await self.build().run(items)``."""
         return await self.build().run(items)
+
+
+def attempts_of(retries: int, task_attempts: object, default_retries: int | None = None) -> int:
+    """The calls per task that ``retries`` (extra calls) and ``task_attempts`` (calls, the
+    first included) say together: either may be given; both must agree.
+
+    ``retries`` equal to ``default_retries`` counts as not given.
+    """
+    if task_attempts is None:
+        return retries + 1
+    check_int(task_attempts, "task_attempts", hint="calls per task, the first included")
+    assert isinstance(task_attempts, int)
+    if retries != default_retries and task_attempts != retries + 1:
+        raise ValueError(
+            f"retries={retries} and task_attempts={task_attempts} disagree: retries counts "
+            "the extra calls after a failed one, task_attempts all calls (task_attempts = "
+            "retries + 1); give one of them"
+        )
+    return task_attempts
 
 
 def _length(items: object) -> int | None:

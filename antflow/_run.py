@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import enum
+import logging
+from collections import Counter
 from collections.abc import AsyncIterable, Callable, Iterable, Sequence
 from typing import Any
 
@@ -27,7 +29,9 @@ from ._stats import PipelineStats, StageStats
 from ._tracker import StatusTracker
 from .telemetry import _pipeline_observer
 
-__all__ = ["DEFAULT_PRIORITY", "RunPhase", "RunState"]
+__all__ = ["DEFAULT_PRIORITY", "RunPhase", "RunState", "log_failures"]
+
+_log = logging.getLogger("antflow.pipeline")
 
 #: ``priority`` of fed items when none is given (lower values enter full queues first).
 DEFAULT_PRIORITY = 100
@@ -152,6 +156,7 @@ class RunState:
                     await self.hook.emit(
                         Event(EventKind.RUN_ENDED, self._title, value=self.stats(), timestamp=now())
                     )
+            log_failures(self._title, self.ledger)
             for callback in self.on_stopped:
                 callback()
             self.phase = RunPhase.STOPPED
@@ -333,3 +338,23 @@ class RunState:
             name: StageStats(name, size, busy[name], completed[name], failed[name])
             for name, size in queue_sizes.items()
         }
+
+
+def log_failures(title: str, ledger: Ledger) -> None:
+    """At the end of a run with failed items: ONE WARNING record on ``"antflow.pipeline"`` with
+    their count by error type and where to read them (nothing when no item failed)."""
+    failures = ledger.failures
+    if not failures:
+        return
+    counts = Counter(failure.error_type for failure in failures).most_common()
+    by_type = ", ".join(f"{count} {name}" for name, count in counts)
+    _log.warning(
+        "pipeline %r: %d of %d items failed (%s); each failed item, its error and its value "
+        "are in pipeline.get_error_summary().failed_items, and "
+        "pipeline.get_error_summary().raise_for_failures() raises the first one",
+        title,
+        len(failures),
+        ledger.fed,
+        by_type,
+        extra={"failed": len(failures), "errors_by_type": dict(counts)},
+    )

@@ -10,7 +10,16 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ._limits import check_call_limits
-from ._validation import check_bool, check_callable, check_int, check_seconds
+from ._retry import RetryOn, check_retry_on
+from ._validation import (
+    async_generator_hint,
+    call_shape,
+    check_bool,
+    check_callable,
+    check_int,
+    check_seconds,
+    is_async_generator_function,
+)
 from .exceptions import StageValidationError
 
 __all__ = ["DEFAULT_QUEUE_CAPACITY_MIN", "Stage", "TaskFunc"]
@@ -37,16 +46,20 @@ class Stage:
         tasks: The task functions, called in order. ``async def`` functions are awaited; plain
             functions run in a worker thread (``anyio.to_thread.run_sync``) so they never block
             the event loop (a running thread cannot be interrupted: cancellation waits for it).
+            Each task is called with one argument, the value (unless ``unpack_args``): a task
+            whose signature cannot take it, and an async generator function, are refused here.
         retry: ``"per_task"`` retries the failing task alone, up to ``task_attempts`` calls;
             ``"per_stage"`` re-runs the whole task list from the start, up to ``stage_attempts``
             times. Waits between attempts grow exponentially from ``task_wait_seconds`` (with
             jitter), in both modes.
-        task_attempts: Calls per task in ``per_task`` mode, the first included (``1``: no retry).
+        task_attempts: Calls per task in ``per_task`` mode, the first included (``1``: no
+            retry; ``3``: at most two retries).
         task_wait_seconds: Seconds before the first retry; later waits grow exponentially.
         task_wait: The overview's spelling of ``task_wait_seconds`` (``Stage(..., task_wait=2.0)``),
             accepted as an alias: give one or the other. It is folded into
             ``task_wait_seconds`` at construction and reads ``None`` afterwards.
-        stage_attempts: Runs of the task list per item in ``per_stage`` mode.
+        stage_attempts: Runs of the task list per item in ``per_stage`` mode, the first
+            included (``1``: no retry).
         unpack_args: Call each task as ``task(*value)`` when the value is a tuple or list and as
             ``task(**value)`` when it is a dict (otherwise ``task(value)``).
         task_concurrency_limits: ``{task_name: n}``: at most ``n`` concurrent calls of that task
@@ -71,6 +84,14 @@ class Stage:
         call_rate: At most this many entries per ``call_rate_period`` seconds into
             ``async with antflow.rate_limit():`` across the stage's workers.
         call_rate_period: The period, in seconds, ``call_rate`` counts over (default 60).
+        retry_on: The exceptions worth another attempt: an exception class or a tuple of them
+            (default :class:`Exception`: any error). An error that does not match fails the
+            item at once, whatever the attempts left: pass the transient errors
+            (``retry_on=(ConnectionError, TimeoutError)``) so that a bug in a task fails fast.
+
+    Counting: ``task_attempts`` and ``stage_attempts`` count calls (runs), the first included;
+    ``retries`` elsewhere (``Pipeline.quick``, ``AsyncExecutor.submit``) counts the extra calls
+    after the first, so ``task_attempts=3`` is ``retries=2``.
 
     Raises:
         StageValidationError: at construction, naming the invalid field and the fix.
@@ -95,6 +116,7 @@ class Stage:
     call_rate: Optional[float] = None  # noqa: UP045
     call_rate_period: float = 60.0
     task_wait: Optional[float] = field(default=None, repr=False, compare=False)  # noqa: UP045
+    retry_on: RetryOn = Exception
 
     def __post_init__(self) -> None:
         if self.task_wait is not None:
@@ -106,6 +128,10 @@ class Stage:
                 )
             self.task_wait_seconds = self.task_wait
             self.task_wait = None  # consumed: task_wait_seconds holds the value
+        if self.retry_on is not Exception:
+            self.retry_on = check_retry_on(
+                self.retry_on, f"Stage {self.name!r}", error=StageValidationError
+            )
         tasks: object = self.tasks
         if isinstance(tasks, Sequence) and not isinstance(tasks, (str, bytes)):
             self.tasks = list(tasks)
@@ -146,6 +172,7 @@ class Stage:
                     f"{where}: tasks[{position}] is not callable ({task!r}); "
                     "pass functions, not their results (tasks=[fetch], not tasks=[fetch()])"
                 )
+            _check_task_shape(where, position, task, self.unpack_args)
         if self.retry not in ("per_task", "per_stage"):
             raise StageValidationError(
                 f"{where}: retry must be 'per_task' or 'per_stage', got {self.retry!r}"
@@ -197,6 +224,25 @@ class Stage:
                     f"stage's tasks {names}; use the task function's __name__"
                 )
             _check_int(where, f"task_concurrency_limits[{name!r}]", limit, "at most n calls")
+
+
+def _check_task_shape(where: str, position: int, task: TaskFunc, unpack_args: object) -> None:
+    """Refuse a task that cannot work: an async generator function, or (without
+    ``unpack_args``) a function that cannot be called with one argument, the item's value."""
+    name = task_name(task)
+    if is_async_generator_function(task):
+        raise StageValidationError(f"{where}: tasks[{position}] {async_generator_hint(repr(name))}")
+    if unpack_args is True:
+        return  # called with the value spread over its parameters: known only per item
+    shape = call_shape(task)
+    reason = shape.refuses((None,), {}) if shape is not None else None
+    if reason is not None:
+        raise StageValidationError(
+            f"{where}: tasks[{position}] {name!r} cannot be called with one argument, the "
+            f"item's value ({reason}); give it one parameter for the value "
+            f"(def {name}(value): ...), or pass unpack_args=True to spread a tuple or dict "
+            "value over its parameters"
+        )
 
 
 def _check_int(where: str, field_name: str, value: object, hint: str) -> None:

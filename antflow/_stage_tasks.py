@@ -51,8 +51,12 @@ class StageTasks:
         )
         self.skip_if = stage.skip_if
         self.per_stage = stage.retry == "per_stage"
-        self.task_policy = RetryPolicy(stage.task_attempts, stage.task_wait_seconds)
-        self.stage_policy = RetryPolicy(stage.stage_attempts, stage.task_wait_seconds)
+        self.task_policy = RetryPolicy(
+            stage.task_attempts, stage.task_wait_seconds, retry_on=stage.retry_on
+        )
+        self.stage_policy = RetryPolicy(
+            stage.stage_attempts, stage.task_wait_seconds, retry_on=stage.retry_on
+        )
         #: Set only when some observer wants per-attempt task events.
         self.task_hook = hook if hook is not None and hook.tasks else None
         only = self.calls[0]
@@ -131,9 +135,15 @@ class StageTasks:
                 envelope, worker, call.name, failed_attempt, error, wait, duration, False
             )
 
+        def label() -> str:
+            return f"item {envelope.id!r} in stage {self.name!r}, task {call.name!r}"
+
         try:
             return await self.task_policy.call(
-                attempt, on_retry if self.report.retries_observed else None, first_failure
+                attempt,
+                on_retry if self.report.retries_observed else None,
+                first_failure,
+                label=label,
             )
         except Exception as exc:
             raise ItemFailed(call.name, attempts, exc, duration) from None
@@ -163,9 +173,15 @@ class StageTasks:
                 envelope, worker, failed_task, failed_run, error, wait, duration, True
             )
 
+        def label() -> str:
+            return (
+                f"item {envelope.id!r} in stage {self.name!r} (the whole stage again), "
+                f"task {failed_task!r}"
+            )
+
         try:
             return await self.stage_policy.call(
-                run_all, on_retry if self.report.retries_observed else None
+                run_all, on_retry if self.report.retries_observed else None, label=label
             )
         except Exception as exc:
             raise ItemFailed(failed_task, runs, exc, duration) from None

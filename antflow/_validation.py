@@ -12,16 +12,26 @@ raises a different class (``TypeError``) than a value out of range.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import math
+import types
+from collections.abc import Callable
+from typing import Any
 
 __all__ = [
+    "CallShape",
+    "async_generator_hint",
+    "call_shape",
     "check_bool",
     "check_callable",
     "check_int",
     "check_number",
     "check_seconds",
+    "is_async_generator_function",
     "is_int",
     "is_number",
+    "unwrap_partial",
 ]
 
 
@@ -135,3 +145,103 @@ def check_callable(
     if not callable(value):
         must = "a function or None" if optional else "a function"
         raise _fail(error, where, field, must, value, "")
+
+
+class CallShape:
+    """What a function's signature accepts, read once: checks a call's arguments before it runs.
+
+    A call of positional arguments alone is checked against counts (a few comparisons); one
+    with keyword arguments goes through :meth:`inspect.Signature.bind`.
+    """
+
+    __slots__ = ("max_positional", "min_positional", "required_keywords", "signature")
+
+    def __init__(self, signature: inspect.Signature) -> None:
+        self.signature = signature
+        kinds = inspect.Parameter
+        positional = [
+            p
+            for p in signature.parameters.values()
+            if p.kind in (kinds.POSITIONAL_ONLY, kinds.POSITIONAL_OR_KEYWORD)
+        ]
+        self.min_positional = sum(p.default is kinds.empty for p in positional)
+        self.max_positional: float = (
+            math.inf
+            if any(p.kind is kinds.VAR_POSITIONAL for p in signature.parameters.values())
+            else len(positional)
+        )
+        self.required_keywords = any(
+            p.kind is kinds.KEYWORD_ONLY and p.default is kinds.empty
+            for p in signature.parameters.values()
+        )
+
+    def refuses(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
+        """Why ``fn(*args, **kwargs)`` cannot bind (Python's own words), or ``None`` if it can."""
+        if (
+            not kwargs
+            and not self.required_keywords
+            and self.min_positional <= len(args) <= self.max_positional
+        ):
+            return None
+        try:
+            self.signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            return str(exc)
+        return None
+
+
+#: Shapes of plain functions, by code object (and whether bound): a program has few of them.
+_SHAPES: dict[tuple[object, bool], CallShape | None] = {}
+
+
+def call_shape(fn: Callable[..., Any]) -> CallShape | None:
+    """The shape of ``fn``'s signature, or ``None`` when it cannot be read (some builtins and
+    C callables): such a function is not checked.
+
+    The signature of ``fn`` itself is read, not that of a function it wraps (a decorator may
+    change what a call takes): a decorated function that takes ``*args, **kwargs`` accepts all.
+    """
+    func: Any = fn
+    bound = type(fn) is types.MethodType
+    if bound:
+        func = fn.__func__  # type: ignore[attr-defined]
+    if type(func) is types.FunctionType and "__signature__" not in func.__dict__:
+        key = (func.__code__, bound)
+        try:
+            return _SHAPES[key]
+        except KeyError:
+            shape = _SHAPES[key] = _read_shape(fn)
+            return shape
+    return _read_shape(fn)
+
+
+def _read_shape(fn: Callable[..., Any]) -> CallShape | None:
+    try:
+        return CallShape(inspect.signature(fn, follow_wrapped=False))
+    except (TypeError, ValueError):
+        return None
+
+
+def unwrap_partial(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """The function a (nested) ``functools.partial`` calls, or ``fn`` itself."""
+    while isinstance(fn, functools.partial):
+        fn = fn.func
+    return fn
+
+
+def is_async_generator_function(fn: Callable[..., Any]) -> bool:
+    """True for an ``async def`` with ``yield`` (or a partial of one, or an object whose
+    ``__call__`` is one): calling it makes an async generator, not a result."""
+    fn = unwrap_partial(fn)
+    return inspect.isasyncgenfunction(fn) or inspect.isasyncgenfunction(
+        getattr(fn, "__call__", None)  # noqa: B004 - the __call__ itself is what we look at
+    )
+
+
+def async_generator_hint(name: str) -> str:
+    """The fix for an async generator given where a function returning a result is needed."""
+    return (
+        f"{name} is an async generator function (an `async def` with `yield`): calling it "
+        "makes a generator, not a result; return the values instead (collect them in a list), "
+        "or iterate the generator inside an `async def` task"
+    )

@@ -5,6 +5,11 @@ registry or memory left over from the previous one). Modules built on ``_harness
 or ``_harness.record`` hand their rows back through the file named by ``RECORD_ENV``; a module
 that only prints gets a parser here (``PARSERS``). A row's ratio is always its median against the
 median of its baseline measured in the same run.
+
+The chart puts every row on one axis, "times better than the baseline": the ratio for a figure
+where higher is better (a rate), its inverse where lower is better (seconds, MiB), so a bar to the
+right of 1 is always ours ahead. A row whose repeats overlap its baseline's (the ratio of the
+extremes straddles 1) is within the measured noise: hatched and marked "≈", not a result.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ MODULES = [
     Module("stream_memory", takes_repeats=False),
     Module("dag_throughput"),
     Module("dag_makespan"),
+    Module("dag_mapping"),
     Module("dashboard_overhead"),
     Module("rate_limit"),
     Module("telemetry_overhead"),
@@ -89,6 +95,8 @@ TARGETS: dict[tuple[str, str], list[Target]] = {
     ("dag_throughput", "flowkit DAG, sync, thread"): [Target(absolute_min=9_000)],
     ("dag_throughput", "flowkit DAG, async def"): [Target(absolute_min=50_000)],
     ("dag_makespan", "flowkit DAG"): [Target(ratio_max=1.05)],
+    ("dag_mapping", "noop.map(items), sync, thread"): [Target(ratio_min=0.5)],
+    ("dag_mapping", "noop.map(items), async def"): [Target(ratio_min=0.5)],
     # Issue 4: with a display on, throughput drops by no more than 10%.
     **{
         ("dashboard_overhead", name): [Target(ratio_min=0.9)]
@@ -121,10 +129,38 @@ class Row:
     baseline_median: float
     higher_is_better: bool
     target: Target | None = None
+    #: The baseline's extremes over the repeats; its median when it has no spread of its own
+    #: (a computed bound such as the critical path) or was not recorded.
+    baseline_minimum: float | None = None
+    baseline_maximum: float | None = None
 
     @property
     def ratio(self) -> float:
         return self.median / self.baseline_median
+
+    @property
+    def direction(self) -> str:
+        return "higher is better" if self.higher_is_better else "lower is better"
+
+    @property
+    def better(self) -> float:
+        """How many times better than the baseline ours is (above 1: ours ahead)."""
+        return self.ratio if self.higher_is_better else 1 / self.ratio
+
+    @property
+    def within_noise(self) -> bool:
+        """Whether the repeats of ours and of the baseline overlap: no difference was measured.
+
+        The lowest possible ratio (our minimum over the baseline's maximum) and the highest
+        (our maximum over the baseline's minimum) then lie on both sides of 1.
+        """
+        base_low = (
+            self.baseline_minimum if self.baseline_minimum is not None else self.baseline_median
+        )
+        base_high = (
+            self.baseline_maximum if self.baseline_maximum is not None else self.baseline_median
+        )
+        return self.minimum <= base_high and base_low <= self.maximum
 
     @property
     def met(self) -> bool | None:
@@ -156,6 +192,14 @@ class Row:
         if t.difference_max is not None:
             return (self.baseline_median + t.difference_max) / self.baseline_median
         return None
+
+    @property
+    def target_better(self) -> float | None:
+        """The target on the chart's "times better" axis (None when it is not a ratio)."""
+        goal = self.target_ratio
+        if goal is None or self.higher_is_better:
+            return goal
+        return 1 / goal
 
 
 # -- running ---------------------------------------------------------------------------------
@@ -194,8 +238,14 @@ def _row(
     baseline: str,
     baseline_median: float,
     target: Target | None,
+    baseline_record: dict[str, Any] | None = None,
 ) -> Row:
-    """``record``'s figure against ``baseline``, judged by ``target``."""
+    """``record``'s figure against ``baseline``, judged by ``target``.
+
+    ``baseline_record`` is the baseline's own record of the same run, when there is one: its
+    spread tells the noise.
+    """
+    spread = baseline_record or {}
     return Row(
         module,
         record["workload"],
@@ -209,6 +259,22 @@ def _row(
         baseline_median,
         record["higher_is_better"],
         target,
+        spread.get("min"),
+        spread.get("max"),
+    )
+
+
+def _find(records: list[dict[str, Any]], name: str, like: dict[str, Any]) -> dict[str, Any] | None:
+    """The record named ``name`` of ``like``'s workload and backend, if any."""
+    return next(
+        (
+            o
+            for o in records
+            if o["name"] == name
+            and o["workload"] == like["workload"]
+            and o["backend"] == like["backend"]
+        ),
+        None,
     )
 
 
@@ -220,22 +286,14 @@ def with_targets(module: str, records: list[dict[str, Any]]) -> list[Row]:
             continue  # the baseline against itself says nothing
         targets = TARGETS.get((module, r["name"]), [])
         own = next((t for t in targets if t.against is None), None)
-        rows.append(_row(module, r, r["baseline"], r["baseline_median"], own))
+        baseline = _find(records, r["baseline"], r)
+        rows.append(_row(module, r, r["baseline"], r["baseline_median"], own, baseline))
         for t in targets:
             if t.against is None:
                 continue
-            other = next(
-                (
-                    o
-                    for o in records
-                    if o["name"] == t.against
-                    and o["workload"] == r["workload"]
-                    and o["backend"] == r["backend"]
-                ),
-                None,
-            )
+            other = _find(records, t.against, r)
             if other is not None:
-                rows.append(_row(module, r, t.against, other["median"], t))
+                rows.append(_row(module, r, t.against, other["median"], t, other))
     return rows
 
 
@@ -320,6 +378,7 @@ def print_report(rows: list[Row]) -> None:
     table = Table(title=f"antflow benchmarks: {machine()}, {today()}")
     for column in ("benchmark", "workload", "backend", "contender", "unit", "min", "median", "max"):
         table.add_column(column, justify="right" if column in {"min", "median", "max"} else "left")
+    table.add_column("better")
     table.add_column("baseline (median)")
     table.add_column("ratio", justify="right")
     table.add_column("target")
@@ -335,15 +394,24 @@ def print_report(rows: list[Row]) -> None:
             _figure(r.minimum, r.unit),
             _figure(r.median, r.unit),
             _figure(r.maximum, r.unit),
+            "higher" if r.higher_is_better else "lower",
             f"{r.baseline} ({_figure(r.baseline_median, r.unit)})",
-            f"{r.ratio:.2f}x",
+            f"≈ {r.ratio:.2f}x" if r.within_noise else f"{r.ratio:.2f}x",
             target,
         )
-    Console(width=260).print(table)
+    Console(width=270).print(table)
+    print("≈: the repeats of the contender and of its baseline overlap (within the noise).")
+
+
+_MET_COLORS = {True: "#2e7d32", False: "#c62828", None: "#607d8b"}
 
 
 def write_chart(rows: list[Row], path: Path) -> None:
-    """A bar per row (its ratio), the target marked on it; green when met, red when not."""
+    """A bar per row, on one "times better than the baseline" axis, the target marked on it.
+
+    Green when the target is met, red when not, grey without one; a row within the measured
+    noise is hatched, pale, and labelled "≈".
+    """
     import matplotlib
 
     matplotlib.use("Agg")
@@ -351,21 +419,33 @@ def write_chart(rows: list[Row], path: Path) -> None:
 
     shown = [r for r in rows if r.target is not None or r.module == "dashboard_overhead"]
     labels = [
-        f"{r.module} [{r.backend}]: {r.name} vs {r.baseline}\n{_short(r.workload)}" for r in shown
+        f"{r.module} [{r.backend}]: {r.name} vs {r.baseline}\n"
+        f"{_short(r.workload)}; {r.unit}, {r.direction}"
+        for r in shown
     ]
-    colors = [{True: "#2e7d32", False: "#c62828", None: "#607d8b"}[r.met] for r in shown]
     fig, ax = plt.subplots(figsize=(11, 0.55 * len(shown) + 1.6))
     positions = list(range(len(shown)))[::-1]
-    ax.barh(positions, [r.ratio for r in shown], color=colors, height=0.6)
     for y, r in zip(positions, shown, strict=True):
-        ax.text(r.ratio, y, f" {r.ratio:.2f}x", va="center", fontsize=8)
-        goal = r.target_ratio
+        color = _MET_COLORS[r.met]
+        if r.within_noise:
+            ax.barh(y, r.better, height=0.6, color="#e0e0e0", edgecolor=color, hatch="///")
+            note = f" ≈ {r.better:.2f}x (within noise)"
+        else:
+            ax.barh(y, r.better, height=0.6, color=color)
+            note = f" {r.better:.2f}x"
+        ax.text(r.better, y, note, va="center", fontsize=8)
+        goal = r.target_better
         if goal is not None:
             ax.plot([goal, goal], [y - 0.4, y + 0.4], color="black", linewidth=2)
     ax.set_yticks(positions)
     ax.set_yticklabels(labels, fontsize=7)
     ax.axvline(1.0, color="grey", linewidth=0.8, linestyle=":")
-    ax.set_xlabel("ratio of medians (ours / baseline); black tick: target; green: met, red: not")
+    ax.set_xlabel(
+        "times better than the baseline (ratio of medians, inverted where lower is better; "
+        "right of 1: ours ahead)\n"
+        "black tick: target; green: met, red: not met; hatched ≈: repeats overlap the "
+        "baseline's (noise)"
+    )
     ax.set_title(f"{machine()}\nmeasured {today()}", fontsize=9)
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 
 import anyio
 
@@ -84,4 +85,7 @@ if __name__ == "__main__":
     )
     parser.add_argument("--backend", choices=["asyncio", "trio"], default="asyncio")
     args = parser.parse_args()
-    anyio.run(main, args.level, backend=args.backend)
+    try:
+        anyio.run(main, args.level, backend=args.backend)
+    except KeyboardInterrupt:  # Ctrl-C: stop quietly, with the usual status
+        sys.exit(130)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 
 import anyio
 import stamina.instrumentation
@@ -72,4 +73,7 @@ async def main() -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["asyncio", "trio"], default="asyncio")
-    anyio.run(main, backend=parser.parse_args().backend)
+    try:
+        anyio.run(main, backend=parser.parse_args().backend)
+    except KeyboardInterrupt:  # Ctrl-C: stop quietly, with the usual status
+        sys.exit(130)

@@ -7,6 +7,7 @@ Run: ``python examples/flow_api.py [--backend asyncio|trio]``
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 import anyio
@@ -53,4 +54,7 @@ async def main() -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["asyncio", "trio"], default="asyncio")
-    anyio.run(main, backend=parser.parse_args().backend)
+    try:
+        anyio.run(main, backend=parser.parse_args().backend)
+    except KeyboardInterrupt:  # Ctrl-C: stop quietly, with the usual status
+        sys.exit(130)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 import time
 
 import anyio
@@ -84,9 +85,20 @@ async def main(console: Console) -> None:
     console.print(f"antflow finished {gather_time / antflow_time:.1f}x sooner.")
 
 
+def is_ctrl_c(exc: BaseException) -> bool:
+    """Ctrl-C, bare or wrapped in exception groups (trio raises it inside our task group)."""
+    inner = getattr(exc, "exceptions", None)
+    return isinstance(exc, KeyboardInterrupt) or (bool(inner) and all(map(is_ctrl_c, inner)))
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["asyncio", "trio"], default="asyncio")
     backend = parser.parse_args().backend
     console = Console()
-    anyio.run(main, console, backend=backend)
+    try:
+        anyio.run(main, console, backend=backend)
+    except BaseException as exc:
+        if not is_ctrl_c(exc):
+            raise
+        sys.exit(130)  # Ctrl-C: stop quietly, with the usual status

@@ -8,6 +8,7 @@ Run: ``python examples/resume_from_state.py [--backend asyncio|trio]``
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from pathlib import Path
 
@@ -61,4 +62,7 @@ def main(backend: str) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["asyncio", "trio"], default="asyncio")
-    main(parser.parse_args().backend)
+    try:
+        main(parser.parse_args().backend)
+    except KeyboardInterrupt:  # Ctrl-C: stop quietly, with the usual status
+        sys.exit(130)

@@ -7,6 +7,7 @@ Run: ``python examples/status_tracker_callbacks.py [--backend asyncio|trio]``
 from __future__ import annotations
 
 import argparse
+import sys
 
 import anyio
 import stamina.instrumentation
@@ -71,4 +72,7 @@ async def main() -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["asyncio", "trio"], default="asyncio")
-    anyio.run(main, backend=parser.parse_args().backend)
+    try:
+        anyio.run(main, backend=parser.parse_args().backend)
+    except KeyboardInterrupt:  # Ctrl-C: stop quietly, with the usual status
+        sys.exit(130)

@@ -7,6 +7,7 @@ Run: ``python examples/worker_tracking.py [--backend asyncio|trio]``
 from __future__ import annotations
 
 import argparse
+import sys
 from collections import Counter
 
 import anyio
@@ -54,7 +55,18 @@ async def main() -> None:
         )
 
 
+def is_ctrl_c(exc: BaseException) -> bool:
+    """Ctrl-C, bare or wrapped in exception groups (trio raises it inside our task group)."""
+    inner = getattr(exc, "exceptions", None)
+    return isinstance(exc, KeyboardInterrupt) or (bool(inner) and all(map(is_ctrl_c, inner)))
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["asyncio", "trio"], default="asyncio")
-    anyio.run(main, backend=parser.parse_args().backend)
+    try:
+        anyio.run(main, backend=parser.parse_args().backend)
+    except BaseException as exc:
+        if not is_ctrl_c(exc):
+            raise
+        sys.exit(130)  # Ctrl-C: stop quietly, with the usual status

@@ -4,13 +4,14 @@ Sync tasks run on worker threads or processes, ``async def`` tasks on the event 
 soon as its upstream tasks are done; the same code runs under asyncio and trio. Retries and
 capacity-limited execution come from antflow's engine.
 
-The reference flowkit's modules are here too: ``flowkit.task``, ``flowkit.dag``, ``flowkit.flow``,
-``flowkit.state``, ``flowkit.logging`` and ``flowkit.exceptions``.
+The published flowkit's modules are here too: ``flowkit.task``, ``flowkit.dag``, ``flowkit.flow``,
+``flowkit.state``, ``flowkit.logging``, ``flowkit.functional`` and ``flowkit.exceptions``.
 """
 
 from __future__ import annotations
 
 from ._scheduler import RunResult
+from ._task import MappedTask
 from .dag import DAG
 from .exceptions import (
     DAGCycleError,
@@ -22,6 +23,7 @@ from .exceptions import (
     WorkflowDefinitionError,
 )
 from .flow import Flow
+from .functional import AppliedTask, FunctionalFlow, Layer
 from .logging import FlowkitLogger, LogLevel, configure_logging, get_logger
 from .state import StateManager, TaskCache
 
@@ -30,12 +32,16 @@ from .state import StateManager, TaskCache
 from .task import Task, task  # isort: skip
 
 __all__ = [
+    "AppliedTask",
     "DAG",
     "DAGCycleError",
     "Flow",
     "FlowkitError",
     "FlowkitLogger",
+    "FunctionalFlow",
+    "Layer",
     "LogLevel",
+    "MappedTask",
     "RunResult",
     "StateManager",
     "Task",

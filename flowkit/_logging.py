@@ -157,7 +157,7 @@ def configure_logging(
         level: The lowest level shown.
         use_colors: Color the level labels (through rich). Ignored with ``json_output``.
         json_output: One JSON object per line instead of text lines.
-        stream: Where to write (beyond the reference's signature; handy in tests).
+        stream: Where to write (beyond the published signature; handy in tests).
     """
     try:
         level = LogLevel(level)

@@ -9,9 +9,9 @@ from __future__ import annotations
 import inspect
 import operator
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from ._task import Task
+from ._task import MappedTask, Task
 from .exceptions import DAGCycleError, TaskNotFoundError, WorkflowDefinitionError
 
 __all__ = ["Plan", "compile_plan", "render_mermaid", "render_text"]
@@ -31,6 +31,9 @@ class Plan:
     upstream tuple, and ``waiting_joins[i]`` the joins waiting for task ``i``. Finishing a task
     then costs one step per join waiting for it, not one per task: in a layer of 50 tasks that
     each depend on all 50 tasks of the layer before, the layer is one join.
+
+    ``mapped`` maps each :class:`~flowkit._task.MappedTask`'s index to the index of the task
+    whose result it fans out over (an upstream task in a DAG, an earlier step in a Flow).
     """
 
     name: str
@@ -42,6 +45,7 @@ class Plan:
     join_members: tuple[tuple[int, ...], ...]
     join_upstream: tuple[tuple[int, ...], ...]
     waiting_joins: tuple[tuple[int, ...], ...]
+    mapped: Mapping[int, int] = field(default_factory=dict)
 
     @property
     def names(self) -> list[str]:
@@ -53,11 +57,15 @@ def compile_plan(
     tasks: Sequence[Task],
     upstream: Sequence[Sequence[Task]] | None = None,
     inject_by_name: bool = False,
+    keywords: Sequence[Sequence[tuple[str, int]]] | None = None,
 ) -> Plan:
     """Index ``tasks`` and check the graph: unique names, no missing dependency, no cycle.
 
     ``upstream`` gives each task's dependencies; by default the tasks' own ``>>`` links. A task
     left out of ``tasks`` that depends on one of them is simply not part of this plan.
+    Upstream results are passed positionally, unless ``inject_by_name`` (a parameter named after
+    an ancestor gets its result) or ``keywords`` (each task's ``(parameter, task index)`` pairs,
+    as the caller checked them) pass them by keyword.
 
     Raises:
         WorkflowDefinitionError: two tasks share a name, or a task depends on one left out.
@@ -113,6 +121,13 @@ def compile_plan(
     inject: list[tuple[tuple[str, int], ...] | None] = [None] * len(tasks)
     if inject_by_name:
         inject = [_injection(t, i, tasks, ups) for i, t in enumerate(tasks)]
+    if keywords is not None:
+        inject = [tuple(pairs) for pairs in keywords]
+    mapped = {
+        i: _mapped_source(name, t, i, index, ups, inject_by_name)
+        for i, t in enumerate(tasks)
+        if isinstance(t, MappedTask)
+    }
     return Plan(
         name=name,
         tasks=tuple(tasks),
@@ -123,7 +138,33 @@ def compile_plan(
         join_members=join_members,
         join_upstream=tuple(join_upstream),
         waiting_joins=waiting_joins,
+        mapped=mapped,
     )
+
+
+def _mapped_source(
+    name: str,
+    t: MappedTask,
+    i: int,
+    index: Mapping[Task, int],
+    ups: list[tuple[int, ...]],
+    inject_by_name: bool,
+) -> int:
+    """The index of the task ``t`` maps over: one of its upstream tasks (DAG) or ancestors
+    (Flow, where it must be an earlier step)."""
+    j = index.get(t.items)
+    if inject_by_name:
+        if j is None or j not in _ancestors(i, ups):
+            raise WorkflowDefinitionError(
+                f"task {t.name!r} maps over {t.items.name!r}, which is not an earlier step of "
+                f"flow {name!r}; add {t.items.name!r} to the flow before it"
+            )
+    elif j is None or j not in ups[i]:
+        raise WorkflowDefinitionError(
+            f"task {t.name!r} maps over {t.items.name!r}, which is not one of its upstream "
+            f"tasks in workflow {name!r}; add {t.items.name!r} to its tasks"
+        )
+    return j
 
 
 def _positions(index: Mapping[Task, int], deps: Sequence[Task]) -> tuple[int, ...]:
@@ -184,9 +225,11 @@ def _injection(
     by_name = {tasks[j].name: j for j in ancestors}
     pairs: list[tuple[str, int]] = []
     try:
-        params = inspect.signature(t.func).parameters.values()
+        params = list(inspect.signature(t.func).parameters.values())
     except (TypeError, ValueError):  # builtins without a signature: nothing to inject
         return ()
+    if isinstance(t, MappedTask):  # the first parameter takes the element, not a result
+        params = list(params)[1:]
     for p in params:
         if p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
             continue
@@ -215,7 +258,7 @@ def _ancestors(i: int, ups: list[tuple[int, ...]]) -> set[int]:
 
 
 def render_text(kind: str, plan: Plan) -> str:
-    """The text view, in the reference flowkit's layout: a title, then a block per task in
+    """The text view, in the published flowkit's layout: a title, then a block per task in
     topological order with its upstream and downstream tasks (a line left out when empty) and
     its options in brackets (``retries=N``, ``conditional``, ``async``)."""
     title = f"{kind}: {plan.name}"
@@ -231,6 +274,8 @@ def render_text(kind: str, plan: Plan) -> str:
             flags.append(f"retries={t.retries}")
         if t.when is not None:
             flags.append("conditional")
+        if i in plan.mapped:
+            flags.append(f"mapped over {plan.tasks[plan.mapped[i]].name}")
         if t.is_async:
             flags.append("async")
         lines.append("")

@@ -1,9 +1,10 @@
 """``progress=True`` for DAG and Flow runs: antflow's progress bar, fed by the run's hook.
 
 The bar counts tasks: done (finished or skipped) out of the workflow's tasks, the rate, the ETA
-and the failures. A :class:`~antflow._tally.Tally` observes the run (the scheduler reports each
-task to it) and, like antflow's displays, the bar samples the tally periodically from a task of
-its own.
+and the failures. Each element of a mapped task counts as a task; as their number is known only
+at run time, a workflow with a mapped task has no total (counts, rate and elapsed time).
+A :class:`~antflow._tally.Tally` observes the run (the scheduler reports each task to it) and,
+like antflow's displays, the bar samples the tally periodically from a task of its own.
 """
 
 from __future__ import annotations
@@ -46,7 +47,8 @@ async def run_with_progress(
     assert display is not None
     tally = _LockedTally()
     driver = DisplayDriver(display, DEFAULT_UPDATE_INTERVAL, tally.snapshot)
-    await driver.start(source, len(plan.tasks))
+    # A mapped task counts its elements, known only at run time: then the total is unknown.
+    await driver.start(source, None if plan.mapped else len(plan.tasks))
     result: RunResult | None = None
     error: Exception | None = None
     try:

@@ -15,6 +15,12 @@ How work is placed:
   threads and awaited). Retries are antflow's :class:`~antflow._retry.RetryPolicy`, the one retry
   mechanism.
 
+A mapped task (:mod:`flowkit._mapping`) is expanded on the loop when it becomes ready: its
+elements go to the worker threads like tasks there (as ``_ElementCall`` items of the same
+queue), or through the executor like tasks on the loop, and so share the run's limits. Each
+element is reported, cached and retried as a task named ``process[3]``; the node itself is
+finished by its last element, with the list of their results.
+
 Readiness is counted per *join* (the tasks sharing one upstream tuple, see
 :class:`~flowkit._plan.Plan`): a finished task counts down the joins waiting for it, and a join
 whose count reaches zero gathers its upstream results once and makes all its tasks ready. A
@@ -69,6 +75,7 @@ from antflow._validation import check_int
 from antflow.telemetry import _flow_observer
 
 from . import _logging
+from ._mapping import Fanout, elements_of, recorded_result
 from ._plan import Plan
 from ._process_pool import ProcessPool, pickle_arguments
 from ._state import StateManager
@@ -90,7 +97,9 @@ class RunResult(dict[str, Any]):
     were skipped.
 
     A plain ``dict`` in every other respect. A task skipped by its ``when=`` condition has no
-    entry (its downstream tasks got ``None`` for it); its name is in :attr:`skipped`.
+    entry (its downstream tasks got ``None`` for it); its name is in :attr:`skipped`. A mapped
+    task's result is the list of its elements' results (``None`` for a skipped element);
+    ``skipped`` names its skipped elements as ``process[3]``.
     """
 
     skipped: frozenset[str]
@@ -234,6 +243,7 @@ class _Run:
         "join_of",
         "lock",
         "log",
+        "mapped",
         "notified",
         "on_thread",
         "other_failures",
@@ -244,6 +254,7 @@ class _Run:
         "remaining",
         "results",
         "skipped",
+        "skipped_elements",
         "state",
         "state_prefix",
         "stopping",
@@ -272,6 +283,10 @@ class _Run:
         self.inject = plan.inject
         self.results: list[Any] = [None] * n
         self.skipped: set[int] = set()
+        #: Mapped tasks (index -> index of the task they map over), and the names of the
+        #: skipped elements (``process[3]``).
+        self.mapped = plan.mapped
+        self.skipped_elements: list[str] = []
         # Per join (tasks sharing an upstream tuple, see Plan): its upstream tasks not finished
         # yet, and once they are, their results, gathered once for all its members. Gathering
         # is a C-level itemgetter call, not a Python loop over the links.
@@ -282,9 +297,12 @@ class _Run:
         self.gather = [_gatherer(row) for row in plan.join_upstream]
         self.join_args: list[tuple[Any, ...]] = [()] * len(plan.join_upstream)
         # Which tasks run wholly on a worker thread; the others run in coroutines on the loop.
+        # A mapped task is expanded on the loop; its elements may then run on the threads.
         self.on_thread = [
             executor == "thread" and not t.is_async and t.retries == 0 for t in plan.tasks
         ]
+        for i in self.mapped:
+            self.on_thread[i] = False
         self.lock = threading.Lock()
         self.remaining = n  # tasks not finished
         self.pending = 0  # tasks made ready (queued or running) and not finished or dropped
@@ -307,7 +325,12 @@ class _Run:
 
     async def main(self) -> RunResult:
         plan, log = self.plan, self.log
-        n_sync = sum(1 for t in plan.tasks if not t.is_async)
+        # A sync mapped task may keep every worker busy with its elements.
+        n_sync = sum(
+            self.workers if i in self.mapped else 1
+            for i, t in enumerate(plan.tasks)
+            if not t.is_async
+        )
         n_threads = min(self.workers, n_sync) if self.executor_kind == "thread" else 0
         if self.executor_kind == "process" and n_sync:
             self.processes = ProcessPool(self.workers)
@@ -345,7 +368,7 @@ class _Run:
         names, skipped = plan.names, self.skipped
         return RunResult(
             {names[i]: self.results[i] for i in plan.order if i not in skipped},
-            frozenset(names[i] for i in skipped),
+            frozenset([*(names[i] for i in skipped), *self.skipped_elements]),
         )
 
     async def _serve(self, n_threads: int, thread_limiter: anyio.CapacityLimiter) -> None:
@@ -401,6 +424,9 @@ class _Run:
         self.wake.set()
 
     async def _run_on_loop(self, i: int) -> None:
+        if i in self.mapped:
+            self._fan_out(i)
+            return
         t = self.tasks[i]
         attempt: _Attempt | None = None
         try:
@@ -434,7 +460,7 @@ class _Run:
         except BaseException as exc:  # the task's own, KeyboardInterrupt included
             if self.hook is not None:
                 attempts = 1 if attempt is None else attempt.count
-                await self.hook.emit(self.failed_event(t, exc, attempts))
+                await self.hook.emit(self.failed_event(t.name, exc, attempts))
             self._fail(i, exc, in_loop=True)
             return
         self._finish(i, result, skipped=False, in_loop=True)
@@ -493,7 +519,7 @@ class _Run:
     def _failed(self, i: int, exc: BaseException, attempts: int, in_loop: bool) -> None:
         """Task ``i`` failed for good with ``exc`` after ``attempts`` attempts: report it."""
         if self.hook is not None:
-            self.hook.emit_nowait(self.failed_event(self.tasks[i], exc, attempts))
+            self.hook.emit_nowait(self.failed_event(self.tasks[i].name, exc, attempts))
         self._fail(i, exc, in_loop)
 
     def _post(self, item: Any) -> None:
@@ -534,21 +560,22 @@ class _Run:
             self.log.debug(f"task {t.name!r} started", task=t.name, dag=self.plan.name)
         return args, kwargs
 
-    def event(self, kind: EventKind, t: Task | None = None, **fields: Any) -> Event:
-        """Task ``t``'s event of ``kind``, or the run's without ``t`` (made only when a hook is
-        there to take it)."""
-        name = None if t is None else t.name
+    def event(self, kind: EventKind, t: Task | str | None = None, **fields: Any) -> Event:
+        """Task ``t``'s event of ``kind`` (``t`` a task, or an element's name), or the run's
+        without ``t`` (made only when a hook is there to take it)."""
+        name = t if t is None or isinstance(t, str) else t.name
         return Event(kind, self.plan.name, name, timestamp=time.time(), **fields)
 
-    def failed_event(self, t: Task, exc: BaseException, attempts: int) -> Event:
-        """Task ``t``'s ITEM_FAILED event: ``exc`` after ``attempts`` attempts."""
+    def failed_event(self, name: str, exc: BaseException, attempts: int) -> Event:
+        """The ITEM_FAILED event of task (or element) ``name``: ``exc`` after ``attempts``
+        attempts."""
         now = time.time()
-        failure = FailedItem.of(t.name, self.plan.name, t.name, attempts, exc, None, now)
+        failure = FailedItem.of(name, self.plan.name, name, attempts, exc, None, now)
         return Event(
             EventKind.ITEM_FAILED,
             self.plan.name,
-            t.name,
-            task=t.name,
+            name,
+            task=name,
             attempt=attempts,
             error=exc,
             failure=failure,
@@ -662,6 +689,204 @@ class _Run:
             self.notified = True
         anyio.from_thread.run_sync(self._wake_loop)
 
+    # -- mapped tasks (see flowkit._mapping) -------------------------------------------------
+
+    def _fan_out(self, i: int) -> None:
+        """In the loop: mapped task ``i`` is ready. Read its input and start one task instance
+        per element (on the worker threads, or through the executor), or finish it at once."""
+        if self.failure is not None or self.stopping:
+            self._drop(i, in_loop=True)
+            return
+        t, source, hook = self.tasks[i], self.mapped[i], self.hook
+        if source in self.skipped:  # nothing to map over: skipped like its input
+            if hook is not None:
+                hook.emit_nowait(self.event(EventKind.ITEM_SKIPPED, t))
+            self._finish(i, None, skipped=True, in_loop=True)
+            return
+        args, kwargs = self._arguments(i)
+        if self.inject[i] is None:  # DAG: the input is one of the positional results
+            p = self.plan.upstream[i].index(source)
+            args = args[:p] + args[p + 1 :]
+        try:
+            items = elements_of(t, self.tasks[source].name, self.results[source])
+        except BaseException as exc:  # not iterable, or the iterable's own error
+            if hook is not None:
+                hook.emit_nowait(self.failed_event(t.name, exc, 1))
+            self._fail(i, exc, in_loop=True)
+            return
+        if not items:
+            self._finish(i, [], skipped=False, in_loop=True)
+            return
+        fan = Fanout(i, t, items, args, kwargs)
+        if self.executor_kind == "thread" and not t.is_async and t.retries == 0:
+            put = self.queue.put
+            for k in range(len(items)):
+                put(_ElementCall(self, fan, k))
+        else:
+            ex = self.async_executor
+            assert ex is not None
+            for k in range(len(items)):
+                ex.submit(self._run_element, fan, k)
+
+    def _start_element(
+        self, fan: Fanout, k: int, in_loop: bool
+    ) -> tuple[tuple[Any, ...], dict[str, Any]] | None:
+        """:meth:`_start` for element ``k`` of ``fan``; its cached result counts only if the
+        recorded element equals this one."""
+        if self.failure is not None or self.stopping:
+            self._element_ended(fan, k, None, in_loop, dropped=True)
+            return None
+        t, hook, name = fan.task, self.hook, fan.name(k)
+        if hook is not None:
+            hook.emit_nowait(self.event(EventKind.ITEM_STARTED, name))
+        args = fan.arguments(k)
+        if t.when is not None and not t.when(*args):
+            if hook is not None:
+                hook.emit_nowait(self.event(EventKind.ITEM_SKIPPED, name))
+            self._element_ended(fan, k, None, in_loop, skipped=True)
+            return None
+        if self.state is not None:
+            found, cached = recorded_result(self.state, self.state_prefix + name, args[0])
+            if found:
+                if hook is not None:
+                    hook.emit_nowait(self.event(EventKind.ITEM_SUCCEEDED, name, value=cached))
+                self._element_ended(fan, k, cached, in_loop)
+                return None
+        if self.log is not None:
+            self.log.debug(f"task {name!r} started", task=name, dag=self.plan.name)
+        return args, fan.kwargs
+
+    def _run_element_on_thread(self, fan: Fanout, k: int) -> None:
+        """On a worker thread: element ``k`` of ``fan``, wholly (see :meth:`_run_on_thread`)."""
+        try:
+            call = self._start_element(fan, k, in_loop=False)
+            if call is None:
+                return
+            args, kwargs = call
+            result = fan.task.func(*args, **kwargs)
+            if type(result) is CoroutineType:
+                raise returned_coroutine(fan.task, result)
+        except BaseException as exc:
+            self._element_failed(fan, k, exc, 1, in_loop=False)
+            return
+        self._element_succeeded(fan, k, result, 1, in_loop=False)
+
+    async def _run_element(self, fan: Fanout, k: int) -> None:
+        """In the executor: element ``k`` of ``fan`` (see :meth:`_run_on_loop`)."""
+        t = fan.task
+        attempt: _Attempt | None = None
+        try:
+            call = self._start_element(fan, k, in_loop=True)
+            if call is None:
+                return
+            args, kwargs = call
+            if t.is_async and t.retries == 0:
+                result = await t.func(*args, **kwargs)
+            else:
+                attempt = _Attempt(self, fan.index, args, kwargs, element=(fan, k))
+                result = await t.policy.call(
+                    attempt, attempt.on_retry if self.hook is not None else None
+                )
+                if attempt.unusable is not None:
+                    raise attempt.unusable  # the call ran: not retried, that would run it again
+        except anyio.get_cancelled_exc_class():
+            if attempt is None or attempt.job is None or not attempt.job.call_off():
+                self._element_ended(fan, k, None, in_loop=True, dropped=True)
+            raise
+        except BaseException as exc:
+            self._element_failed(fan, k, exc, 1 if attempt is None else attempt.count, True)
+            return
+        attempts = 1 if attempt is None else attempt.count
+        if self.state is not None and self.state.storage_path is not None:
+            # As in _run_on_loop: a file store flushes on each set, never on the loop's thread.
+            await anyio.to_thread.run_sync(self._element_succeeded, fan, k, result, attempts, False)
+        else:
+            self._element_succeeded(fan, k, result, attempts, in_loop=True)
+
+    def _element_succeeded(
+        self, fan: Fanout, k: int, result: Any, attempts: int, in_loop: bool
+    ) -> None:
+        """Element ``k``'s call returned ``result``: store it with the element, report it,
+        count it done (see :meth:`_succeeded`). A failure to store fails the element."""
+        name = fan.name(k)
+        try:
+            if self.state is not None:
+                self.state.set(self.state_prefix + name, (fan.items[k], result))
+        except BaseException as exc:
+            self._element_failed(fan, k, exc, attempts, in_loop)
+            return
+        if self.hook is not None:
+            self.hook.emit_nowait(self.event(EventKind.ITEM_SUCCEEDED, name, value=result))
+        self._element_ended(fan, k, result, in_loop)
+
+    def _element_failed(
+        self, fan: Fanout, k: int, exc: BaseException, attempts: int, in_loop: bool
+    ) -> None:
+        """Element ``k`` failed for good: report it under its name (``process[3]``) and fail
+        the run with ``exc``, as :meth:`_fail` does for a task."""
+        name = fan.name(k)
+        if self.hook is not None:
+            self.hook.emit_nowait(self.failed_event(name, exc, attempts))
+        with self.lock:
+            if self.failure is None:
+                self.failure = exc
+                if hasattr(exc, "add_note"):  # Python >= 3.11: say which element raised it
+                    exc.add_note(f"flowkit: raised by task {name!r}")
+            else:
+                self.other_failures.append((name, exc))
+        if self.log is not None:
+            self.log.error(f"task {name!r} failed: {exc!r}", task=name, dag=self.plan.name)
+        if _is_urgent(exc):
+            self._signal_done(in_loop)
+        self._element_ended(fan, k, None, in_loop, dropped=True)
+
+    def _element_ended(
+        self,
+        fan: Fanout,
+        k: int,
+        value: Any,
+        in_loop: bool,
+        skipped: bool = False,
+        dropped: bool = False,
+    ) -> None:
+        """Count element ``k`` of ``fan`` off: finished with ``value`` (``None`` if skipped),
+        or dropped or failed. The last one finishes the mapped task with the list of values, or
+        drops it when any element did not finish (the run is failing or stopping)."""
+        with self.lock:
+            fan.values[k] = value
+            if skipped:
+                self.skipped_elements.append(fan.name(k))
+            if dropped:
+                fan.incomplete = True
+            fan.outstanding -= 1
+            last = fan.outstanding == 0
+        if self.log is not None and not dropped:
+            name = fan.name(k)
+            if skipped:
+                self.log.info(f"task {name!r} skipped: its condition is false", task=name)
+            else:
+                self.log.debug(f"task {name!r} finished", task=name, dag=self.plan.name)
+        if not last:
+            return
+        if fan.incomplete:
+            self._drop(fan.index, in_loop)
+        else:
+            self._finish(fan.index, fan.values, skipped=False, in_loop=in_loop)
+
+
+class _ElementCall:
+    """One element of a sync mapped task, queued for a worker thread (like a task index)."""
+
+    __slots__ = ("fan", "k", "run")
+
+    def __init__(self, run: _Run, fan: Fanout, k: int) -> None:
+        self.run = run
+        self.fan = fan
+        self.k = k
+
+    def run_on_thread(self) -> None:
+        self.run._run_element_on_thread(self.fan, self.k)
+
 
 class _Attempt:
     """One call of a task that goes through its retry policy (``policy.call(attempt)``): an
@@ -672,18 +897,30 @@ class _Attempt:
         "arguments",
         "count",
         "duration",
+        "element",
         "index",
         "job",
         "kwargs",
+        "name",
         "run",
         "task",
         "unusable",
     )
 
-    def __init__(self, run: _Run, i: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        run: _Run,
+        i: int,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        element: tuple[Fanout, int] | None = None,
+    ) -> None:
         self.run = run
         self.index = i
         self.task = t = run.tasks[i]
+        #: For an element of mapped task ``i``: its fanout and position.
+        self.element = element
+        self.name = t.name if element is None else element[0].name(element[1])
         self.args = args
         self.kwargs = kwargs
         #: For a worker process: the arguments pickled once, for every attempt (raises
@@ -705,11 +942,9 @@ class _Attempt:
 
     async def __call__(self) -> Any:
         self.count += 1
-        run, t = self.run, self.task
+        run, name = self.run, self.name
         if self.count > 1 and run.log is not None:
-            run.log.warning(
-                f"task {t.name!r}: attempt {self.count}", task=t.name, dag=run.plan.name
-            )
+            run.log.warning(f"task {name!r}: attempt {self.count}", task=name, dag=run.plan.name)
         if run.hook is None:
             return await self._call()
         began = time.monotonic()
@@ -725,8 +960,8 @@ class _Attempt:
         await run.hook.emit(
             run.event(
                 EventKind.ITEM_RETRYING,
-                self.task,
-                task=self.task.name,
+                self.name,
+                task=self.name,
                 attempt=failed_attempt,
                 error=error,
                 duration=self.duration,
@@ -758,7 +993,14 @@ class _Attempt:
         call that returned has its result stored; one that raised is dropped (it is not retried
         while the run ends)."""
         run = self.run
-        if job.error is None and self.unusable is None:
+        ran = job.error is None and self.unusable is None
+        if self.element is not None:
+            fan, k = self.element
+            if ran:
+                run._element_succeeded(fan, k, job.result, self.count, in_loop)
+            else:
+                run._element_ended(fan, k, None, in_loop, dropped=True)
+        elif ran:
             run._succeeded(self.index, job.result, self.count, in_loop)
         else:
             run._drop(self.index, in_loop)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import inspect
@@ -27,7 +28,7 @@ else:
     P = ParamSpec("P")
     R = TypeVar("R")
 
-__all__ = ["Task", "returned_coroutine", "task"]
+__all__ = ["MappedTask", "Task", "returned_coroutine", "task"]
 
 _Linkable = Union["Task", Sequence["Task"]]
 
@@ -141,13 +142,18 @@ class Task(Generic[P, R]):
             return self._call_async(args, kwargs)  # type: ignore[return-value]
         if self.when is not None and not self.when(*args, **kwargs):
             return None  # type: ignore[return-value]
-        return call_with_retries(self.policy, functools.partial(self.func, *args, **kwargs))
+        call = functools.partial(self.func, *args, **kwargs)
+        return call_with_retries(self.policy, call, label=self._direct_label)
 
     async def _call_async(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if self.when is not None and not self.when(*args, **kwargs):
             return None
         func: Callable[..., Any] = self.func
-        return await self.policy.call(functools.partial(func, *args, **kwargs))
+        call = functools.partial(func, *args, **kwargs)
+        return await self.policy.call(call, label=self._direct_label)
+
+    def _direct_label(self) -> str:
+        return f"task {self.name!r} (called directly)"
 
     def __repr__(self) -> str:
         up = [t.name for t in self.upstream]
@@ -177,6 +183,41 @@ class Task(Generic[P, R]):
         for source in _as_tasks(other, "the left side of >>"):
             _link(source, self)
         return self
+
+    # -- dynamic mapping ---------------------------------------------------------------------
+
+    def map(
+        self,
+        items: Task,
+        *,
+        unmapped: Task | Sequence[Task] = (),
+        name: str | None = None,
+    ) -> MappedTask:
+        """A node that runs this task once per element of ``items``' result, known at run time.
+
+        ``process.map(items)`` depends on ``items``; when ``items`` has run, its result (any
+        iterable but ``str``/``bytes``) is read once and ``process`` runs once per element, as
+        its own task instance named ``process[0]``, ``process[1]``, ...: with its own retries,
+        its own ``when`` check and its own state entry. The node's result, for downstream tasks
+        and in the run's results, is the list of the elements' results in input order (``[]``
+        for an empty input, ``None`` for a skipped element).
+
+        Each element call receives the element first, then, in a DAG, the results of the node's
+        other upstream tasks (``unmapped=`` and later ``>>`` links) unchanged; in a Flow, the
+        element goes to the first parameter and the others are injected by name as usual.
+
+        This task becomes a template: it leaves the registry (``DAG()`` without ``tasks=`` runs
+        the node, not the task itself).
+
+        Args:
+            items: The task whose result to fan out over.
+            unmapped: Tasks whose results every element call receives whole, after the element.
+            name: The node's name; by default this task's. Give one to map a task twice.
+
+        Raises:
+            TypeError / ValueError: at once, for a bad argument (see :class:`MappedTask`).
+        """
+        return MappedTask(self, items, unmapped=unmapped, name=name)
 
 
 class _TaskDecorator(Protocol):
@@ -225,19 +266,17 @@ def _register(new: Task) -> None:
     Only functions defined at module or class level count: a module-level name holds one
     object at a time, so a second task under it is a redefinition. Tasks made by a factory
     function (``<locals>`` in the qualified name) or from lambdas are all kept, and so are
-    several tasks made of one function object (``Task(f)`` twice), or a task renamed since.
+    several tasks made of one function object (``Task(f)`` twice). A mapped task
+    (:meth:`Task.map`) is keyed apart from its template, so a cell that defines a task and maps
+    it replaces both.
     """
     key = _identity(new)
     old = None if key is None else Task._defined.get(key)
     if key is not None:
         Task._defined[key] = new
     registry = Task._registry
-    if (
-        old is None
-        or old.func is new.func  # one function made into several tasks on purpose
-        or _identity(old) != key  # renamed since: another task now
-        or old not in registry
-    ):
+    if old is None or old.func is new.func or old not in registry:
+        # ``old.func is new.func``: one function made into several tasks on purpose.
         registry.append(new)
         return
     warnings.warn(
@@ -251,12 +290,13 @@ def _register(new: Task) -> None:
 
 
 def _identity(t: Task) -> tuple[str, str, str] | None:
-    """Module, qualified name and name of a task defined at module or class level."""
+    """Module, qualified name and name of a task defined at module or class level (the name
+    prefixed ``map:`` for a mapped task)."""
     module = getattr(t.func, "__module__", None)
     qualname = getattr(t.func, "__qualname__", None)
     if not isinstance(module, str) or not isinstance(qualname, str) or "<" in qualname:
         return None
-    return module, qualname, t.name
+    return module, qualname, f"map:{t.name}" if isinstance(t, MappedTask) else t.name
 
 
 def _take_place(old: Task, new: Task) -> None:
@@ -343,3 +383,69 @@ def _load_task(module: str, qualname: str) -> Task:
     if not isinstance(obj, Task):
         raise TypeError(f"{module}.{qualname} is {obj!r}, not a Task")
     return obj
+
+
+class MappedTask(Task):
+    """A task run once per element of another task's result: made by :meth:`Task.map`.
+
+    A plain node of the graph (it links with ``>>`` and is listed in ``DAG(tasks=...)`` and
+    ``Flow.add`` like any task); the scheduler expands it into one task instance per element
+    when its ``items`` task has run. ``retries``, ``delay``, ``backoff`` and ``when`` are the
+    template task's, applied per element.
+
+    Attributes:
+        template: The task run per element.
+        items: The task whose result is fanned out over.
+    """
+
+    def __init__(
+        self,
+        template: Task,
+        items: Task,
+        *,
+        unmapped: Task | Sequence[Task] = (),
+        name: str | None = None,
+    ) -> None:
+        if isinstance(template, MappedTask):
+            raise TypeError(
+                f"{template.name!r} is already mapped; map its template instead, or collect "
+                "its list in a task and map over that"
+            )
+        if not isinstance(items, Task):
+            raise TypeError(
+                f"{template.name}.map() takes the task whose result to map over (a function "
+                f"decorated with @task()), got {items!r}"
+            )
+        extra = _as_tasks(unmapped, f"unmapped= of {template.name}.map()")
+        if items in extra:
+            raise ValueError(
+                f"{items.name!r} is both the mapped input and unmapped= of "
+                f"{template.name}.map(); pass it once"
+            )
+        if name is not None and (not isinstance(name, str) or not name):
+            raise ValueError(f"name must be a non-empty str or None, got {name!r}")
+        super().__init__(
+            template.func,
+            retries=template.retries,
+            delay=template.delay,
+            backoff=template.backoff,
+            when=template.when,
+        )
+        self.name = name if name is not None else template.name
+        self.template: Task = template
+        self.items: Task = items
+        with contextlib.suppress(ValueError):  # already out of the registry
+            Task._registry.remove(template)
+        for source in (items, *extra):
+            _link(source, self)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Call the template directly once per element of ``args[0]`` (each call with the
+        template's condition and retries, as a direct call of a task): a list."""
+        if not args:
+            raise TypeError(f"mapped task {self.name!r} called directly needs the items to map")
+        items, *rest = args
+        return [self.template(item, *rest, **kwargs) for item in items]
+
+    def __repr__(self) -> str:
+        return f"<MappedTask {self.name} over {self.items.name}>"

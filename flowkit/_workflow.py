@@ -15,7 +15,7 @@ from ._plan import Plan, render_mermaid, render_text
 from ._progress import run_with_progress
 from ._scheduler import RunResult, check_executor, check_max_workers, run_plan
 from ._state import StateManager
-from ._task import Task, _load_task
+from ._task import MappedTask, Task, _load_task
 from .exceptions import TaskNotFoundError, TaskNotPicklableError
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ class Workflow(abc.ABC):
                 always run on the event loop.
             state: Cache each task's result there; a task whose result is cached is not run
                 again (so a failed run, re-run, resumes at the failed task).
-            backend: ``"asyncio"`` or ``"trio"`` (beyond the reference's signature). ``None``
+            backend: ``"asyncio"`` or ``"trio"`` (beyond the published signature). ``None``
                 (the default): asyncio, or, called inside a running event loop, that loop's
                 library.
             backend_options: Passed to ``anyio.run`` (e.g. ``{"use_uvloop": True}``).
@@ -233,7 +233,9 @@ def check_process_ready(plan: Plan) -> None:
         TaskNotPicklableError: a sync task's function is not reachable at module level (a
             lambda, a nested function, or one whose module name no longer leads to the task).
     """
-    for t in plan.tasks:
+    for node in plan.tasks:
+        # A mapped task's elements run its template, which is what a worker process loads.
+        t = node.template if isinstance(node, MappedTask) else node
         if t.is_async:
             continue
         module = getattr(t.func, "__module__", None)

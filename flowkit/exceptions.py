@@ -83,7 +83,7 @@ class TaskExecutionError(FlowkitError):
 
     flowkit itself raises a failing task's own exception unchanged (so ``except ValueError``
     and the traceback lead to your code); this class is here for code written against the
-    reference flowkit that raises or catches it, e.g. to wrap a failure with the task's name::
+    published flowkit that raises or catches it, e.g. to wrap a failure with the task's name::
 
         try:
             results = dag.run()

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 import anyio
 import pytest
-import stamina
-import stamina.instrumentation
 
 from antflow import AsyncExecutor
 from antflow._retry import RetryPolicy
@@ -31,19 +30,28 @@ class Flaky:
         return "ok"
 
 
+class _Waits(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.waits: list[float] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.waits.append(record.wait)
+
+
 @pytest.fixture
 def retry_waits() -> Iterator[list[float]]:
-    """Record each wait stamina schedules between attempts."""
-    waits: list[float] = []
-
-    def hook(details: stamina.instrumentation.RetryDetails) -> None:
-        waits.append(details.wait_for)
-
-    stamina.instrumentation.set_on_retry_hooks([hook])
+    """Record each wait between attempts, from the one log record of each retry."""
+    handler = _Waits()
+    logger = logging.getLogger("antflow.retry")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
     try:
-        yield waits
+        yield handler.waits
     finally:
-        stamina.instrumentation.set_on_retry_hooks(None)
+        logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 async def test_succeeds_after_failures_within_attempts(no_retry_waits: None) -> None:

@@ -98,3 +98,27 @@ def test_one_function_made_into_several_tasks_keeps_them_all() -> None:
         warnings.simplefilter("error")
         first, second = Task(namespace["echo"]), Task(namespace["echo"])
     assert Task.registry() == [first, second]
+
+
+CELL_MAP = """
+from flowkit import task
+
+@task()
+def items():
+    return [VERSION, VERSION + 1]
+
+@task()
+def process(x):
+    return x * 10
+
+process.map(items)
+"""
+
+
+def test_running_a_cell_that_maps_again_replaces_the_mapped_task() -> None:
+    namespace: dict[str, Any] = {"__name__": "notebook"}
+    _run_cell(namespace, CELL_MAP, 1)
+    with pytest.warns(TaskRedefinedWarning):
+        _run_cell(namespace, CELL_MAP, 2)
+    assert [t.name for t in Task.registry()] == ["items", "process"]
+    assert DAG("nb").run() == {"items": [2, 3], "process": [20, 30]}

@@ -162,3 +162,20 @@ def test_repr_shows_upstream_and_downstream() -> None:
     assert repr(transform) == "Task(name='transform', upstream=['extract'], downstream=['load'])"
     assert repr(extract) == "Task(name='extract', upstream=[], downstream=['transform'])"
     assert isinstance(transform, Task)
+
+
+def test_a_direct_retry_is_logged_once_naming_the_task(caplog: pytest.LogCaptureFixture) -> None:
+    attempts: list[int] = []
+
+    @task(retries=1, delay=0.001)
+    def flaky() -> int:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise ConnectionError("reset")
+        return 1
+
+    with caplog.at_level("INFO", logger="antflow.retry"):
+        assert flaky() == 1
+    messages = [r.getMessage() for r in caplog.records if r.name == "antflow.retry"]
+    assert len(messages) == 1
+    assert messages[0].startswith("task 'flaky' (called directly) failed with ConnectionError")
