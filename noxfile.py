@@ -57,9 +57,11 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def typecheck(session: nox.Session) -> None:
-    """Type-check both packages with mypy --strict."""
+    """Type-check both packages with mypy --strict, and check that ``@task`` keeps a function's
+    signature for type checkers (tests/typing, skipped by the test sessions without mypy)."""
     session.install("-e", ".[test,uvloop]", "mypy")
     session.run("mypy", "--strict", *PACKAGES)
+    session.run("pytest", "tests/typing", "-p", "no:cacheprovider")
 
 
 @nox.session

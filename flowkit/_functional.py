@@ -303,7 +303,7 @@ class FunctionalFlow(Workflow):
         executor: str = "thread",
         *,
         state: StateManager | None = None,
-        backend: str = "asyncio",
+        backend: str | None = None,
         backend_options: dict[str, Any] | None = None,
         progress: bool = False,
         console: Console | None = None,
@@ -392,9 +392,10 @@ class FunctionalFlow(Workflow):
         return table
 
     def _outputs_of(self, results: RunResult) -> Any:
+        # A skipped node has no entry in the results: its output is None.
         for node in self.nodes:
-            node.outputs = results[node.name]
-        values = tuple(results[node.name] for node in self.outputs)
+            node.outputs = results.get(node.name)
+        values = tuple(results.get(node.name) for node in self.outputs)
         return values[0] if self._single_output else values
 
     def __repr__(self) -> str:

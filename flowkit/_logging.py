@@ -15,7 +15,7 @@ import sys
 import time
 from typing import IO, Any
 
-__all__ = ["FlowkitLogger", "LogLevel", "configure_logging"]
+__all__ = ["FlowkitLogger", "LogLevel", "configure_logging", "get_logger"]
 
 LOGGER_NAME = "flowkit"
 
@@ -157,7 +157,7 @@ def configure_logging(
         level: The lowest level shown.
         use_colors: Color the level labels (through rich). Ignored with ``json_output``.
         json_output: One JSON object per line instead of text lines.
-        stream: Where to write (beyond the seed's signature; handy in tests).
+        stream: Where to write (beyond the published signature; handy in tests).
     """
     try:
         level = LogLevel(level)
@@ -185,6 +185,25 @@ def configure_logging(
     logger.setLevel(int(level))
     logger.propagate = False
     return FlowkitLogger(logger)
+
+
+def get_logger(name: str | None = None) -> FlowkitLogger:
+    """A :class:`FlowkitLogger` for your own records, under flowkit's logger.
+
+    ``get_logger("etl")`` logs through the stdlib logger ``"flowkit.etl"`` (a name already
+    starting with ``"flowkit"`` is used as it is; ``None`` gives ``"flowkit"`` itself), so its
+    records reach the handler :func:`configure_logging` installed and, like flowkit's own, are
+    shown nowhere until logging is configured.
+
+    Raises:
+        TypeError: ``name`` is not a str or None.
+    """
+    if name is None or name == LOGGER_NAME:
+        return FlowkitLogger(logging.getLogger(LOGGER_NAME))
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str (e.g. 'etl', or __name__) or None, got {name!r}")
+    full = name if name.startswith(LOGGER_NAME + ".") else f"{LOGGER_NAME}.{name}"
+    return FlowkitLogger(logging.getLogger(full))
 
 
 def run_logger() -> FlowkitLogger | None:

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from ._task import MappedTask, Task
-from .exceptions import DAGCycleError, WorkflowDefinitionError
+from .exceptions import DAGCycleError, TaskNotFoundError, WorkflowDefinitionError
 
 __all__ = ["Plan", "compile_plan", "render_mermaid", "render_text"]
 
@@ -106,9 +106,10 @@ def compile_plan(
         except KeyError:
             missing = next(dep for dep in deps if dep not in index)
             first = tasks[join_members[k][0]]  # the tasks of a join share their upstream
-            raise WorkflowDefinitionError(
+            raise TaskNotFoundError(
+                missing.name,
                 f"task {first.name!r} depends on {missing.name!r}, which is not in workflow "
-                f"{name!r}; add {missing.name!r} to its tasks"
+                f"{name!r}; add {missing.name!r} to its tasks",
             ) from None
     waiting: list[list[int]] = [[] for _ in tasks]
     for k, row in enumerate(join_upstream):
@@ -236,10 +237,11 @@ def _injection(
             pairs.append((p.name, by_name[p.name]))
         elif p.default is p.empty:
             choices = ", ".join(sorted(by_name)) or "none: it is the first step"
-            raise WorkflowDefinitionError(
+            raise TaskNotFoundError(
+                p.name,
                 f"parameter {p.name!r} of task {t.name!r} names no earlier task of the flow "
                 f"(earlier tasks: {choices}); rename it after the task whose result it takes, "
-                "or give it a default"
+                "or give it a default",
             )
     return tuple(pairs)
 
@@ -256,9 +258,15 @@ def _ancestors(i: int, ups: list[tuple[int, ...]]) -> set[int]:
 
 
 def render_text(kind: str, plan: Plan) -> str:
-    """The text view: one line per task in topological order, with what it waits for."""
-    lines = [f"{kind} {plan.name!r}: {len(plan.tasks)} task{'s' if len(plan.tasks) != 1 else ''}"]
-    width = max((len(t.name) for t in plan.tasks), default=0)
+    """The text view, in the published flowkit's layout: a title, then a block per task in
+    topological order with its upstream and downstream tasks (a line left out when empty) and
+    its options in brackets (``retries=N``, ``conditional``, ``async``)."""
+    title = f"{kind}: {plan.name}"
+    lines = [title, "=" * 40]
+    downstream: list[list[int]] = [[] for _ in plan.tasks]
+    for i in plan.order:
+        for j in plan.upstream[i]:
+            downstream[j].append(i)
     for i in plan.order:
         t = plan.tasks[i]
         flags = []
@@ -270,12 +278,12 @@ def render_text(kind: str, plan: Plan) -> str:
             flags.append(f"mapped over {plan.tasks[plan.mapped[i]].name}")
         if t.is_async:
             flags.append("async")
-        line = f"  {t.name:<{width}}"
+        lines.append("")
+        lines.append(f"Task: {t.name}" + (f"  [{', '.join(flags)}]" if flags else ""))
         if plan.upstream[i]:
-            line += "  <- " + ", ".join(plan.tasks[j].name for j in plan.upstream[i])
-        if flags:
-            line += "  [" + ", ".join(flags) + "]"
-        lines.append(line.rstrip())
+            lines.append("  Upstream: " + ", ".join(plan.tasks[j].name for j in plan.upstream[i]))
+        if downstream[i]:
+            lines.append("  Downstream: " + ", ".join(plan.tasks[j].name for j in downstream[i]))
     return "\n".join(lines)
 
 

@@ -93,11 +93,13 @@ _MISSING = object()
 
 
 class RunResult(dict[str, Any]):
-    """``{task name: result}`` for every task of a run, plus which tasks were skipped.
+    """``{task name: result}`` for every task of a run that was not skipped, plus which tasks
+    were skipped.
 
-    A plain ``dict`` in every other respect. A skipped task's result is ``None``. A mapped
-    task's result is the list of its elements' results; ``skipped`` names its skipped elements
-    as ``process[3]``.
+    A plain ``dict`` in every other respect. A task skipped by its ``when=`` condition has no
+    entry (its downstream tasks got ``None`` for it); its name is in :attr:`skipped`. A mapped
+    task's result is the list of its elements' results (``None`` for a skipped element);
+    ``skipped`` names its skipped elements as ``process[3]``.
     """
 
     skipped: frozenset[str]
@@ -363,10 +365,10 @@ class _Run:
                 f"{len(self.skipped)} skipped",
                 dag=plan.name,
             )
-        names = plan.names
+        names, skipped = plan.names, self.skipped
         return RunResult(
-            {names[i]: self.results[i] for i in plan.order},
-            frozenset([*(names[i] for i in self.skipped), *self.skipped_elements]),
+            {names[i]: self.results[i] for i in plan.order if i not in skipped},
+            frozenset([*(names[i] for i in skipped), *self.skipped_elements]),
         )
 
     async def _serve(self, n_threads: int, thread_limiter: anyio.CapacityLimiter) -> None:

@@ -6,24 +6,48 @@ import contextlib
 import functools
 import importlib
 import inspect
+import warnings
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, ClassVar, Union, overload
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, Union, overload
 
 from antflow._retry import RetryPolicy
 from antflow._validation import check_int, check_seconds, is_number
+
+from ._sync_retry import call_with_retries
+from .exceptions import TaskRedefinedWarning
+
+if TYPE_CHECKING:
+    # Defaults (PEP 696): a bare ``Task`` in an annotation means ``Task[..., Any]``.
+    from typing_extensions import ParamSpec, TypeVar
+
+    P = ParamSpec("P", default=...)
+    R = TypeVar("R", default=Any)
+else:
+    from typing import ParamSpec, TypeVar
+
+    P = ParamSpec("P")
+    R = TypeVar("R")
 
 __all__ = ["MappedTask", "Task", "returned_coroutine", "task"]
 
 _Linkable = Union["Task", Sequence["Task"]]
 
 
-class Task:
+class Task(Generic[P, R]):
     """A unit of work in a workflow: a function (sync or ``async def``) and how to run it.
 
-    A ``Task`` is still callable like its function: ``extract()`` calls the function directly,
-    without retries or condition. Every ``Task`` registers itself on creation (see
-    :meth:`registry` and :meth:`clear_registry`); ``DAG()`` without ``tasks=`` runs the registered
-    tasks.
+    A ``Task`` is still callable like its function, with its parameters and return type (for
+    type checkers too: ``Task[P, R]`` keeps the function's signature). Called directly,
+    ``extract(...)`` applies the task's condition and retries: when ``when`` is given and
+    ``when(*args, **kwargs)`` is false, the function is not called and the call returns
+    ``None``; a failing call is retried as ``retries``, ``delay`` and ``backoff`` say (the
+    waits block the calling thread). An ``async def`` task called directly returns a coroutine
+    that does the same, waiting with the event loop's sleep.
+
+    Every ``Task`` registers itself on creation (see :meth:`registry` and
+    :meth:`clear_registry`); ``DAG()`` without ``tasks=`` runs the registered tasks. A task
+    created with the module, qualified name and name of a registered one (a notebook cell run
+    again) takes its place, links included, with a :class:`~flowkit.TaskRedefinedWarning`.
 
     Args:
         func: The function. Sync functions run on worker threads (or processes); ``async def``
@@ -36,8 +60,9 @@ class Task:
             with antflow).
         when: Condition on the upstream results, called with them positionally in the order of
             the upstream links (with no argument for a task without upstream). When it returns a
-            false value the task is skipped: its function is not called, its result is ``None``
-            and the run reports it in ``results.skipped``.
+            false value the task is skipped: its function is not called, its downstream tasks
+            get ``None`` for it, and the run's results have no entry for it but list it in
+            ``results.skipped``.
 
     Raises:
         TypeError / ValueError: at construction, for a non-callable ``func`` or ``when``, or an
@@ -45,6 +70,8 @@ class Task:
     """
 
     _registry: ClassVar[list[Task]] = []
+    #: The registered tasks defined at module or class level, by (module, qualname, name).
+    _defined: ClassVar[dict[tuple[str, str, str], Task]] = {}
 
     __slots__ = (
         "__dict__",
@@ -63,7 +90,7 @@ class Task:
 
     def __init__(
         self,
-        func: Callable[..., Any],
+        func: Callable[P, R],
         *,
         retries: int = 0,
         delay: float = 1.0,
@@ -73,7 +100,7 @@ class Task:
         if not callable(func):
             raise TypeError(f"Task needs a function, got {func!r}")
         _check_options(retries, delay, backoff, when)
-        self.func = func
+        self.func: Callable[P, R] = func
         self.name: str = getattr(func, "__name__", None) or type(func).__name__
         self.retries = retries
         self.delay = float(delay)
@@ -86,28 +113,52 @@ class Task:
         #: Tasks that depend on this one, in the order they were linked.
         self.downstream: list[Task] = []
         functools.update_wrapper(self, func)
-        Task._registry.append(self)
+        _register(self)
 
     # -- registry ----------------------------------------------------------------------------
 
     @classmethod
     def registry(cls) -> list[Task]:
-        """Every task created since the last :meth:`clear_registry`, in creation order."""
+        """Every task created since the last :meth:`clear_registry`, in creation order (a task
+        defined again stands where the one it replaced stood)."""
         return list(cls._registry)
 
     @classmethod
     def clear_registry(cls) -> None:
         """Forget every registered task (links between existing tasks are left as they are)."""
         cls._registry.clear()
+        cls._defined.clear()
 
     # -- calling -----------------------------------------------------------------------------
 
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Call the function directly (no retries, no condition)."""
-        return self.func(*args, **kwargs)
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        """Call the function directly, with the task's condition and retries.
+
+        Returns ``None`` without calling the function when ``when`` is given and
+        ``when(*args, **kwargs)`` is false. For an ``async def`` task: a coroutine that does
+        this when awaited.
+        """
+        if self.is_async:
+            return self._call_async(args, kwargs)  # type: ignore[return-value]
+        if self.when is not None and not self.when(*args, **kwargs):
+            return None  # type: ignore[return-value]
+        call = functools.partial(self.func, *args, **kwargs)
+        return call_with_retries(self.policy, call, label=self._direct_label)
+
+    async def _call_async(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if self.when is not None and not self.when(*args, **kwargs):
+            return None
+        func: Callable[..., Any] = self.func
+        call = functools.partial(func, *args, **kwargs)
+        return await self.policy.call(call, label=self._direct_label)
+
+    def _direct_label(self) -> str:
+        return f"task {self.name!r} (called directly)"
 
     def __repr__(self) -> str:
-        return f"<Task {self.name}>"
+        up = [t.name for t in self.upstream]
+        down = [t.name for t in self.downstream]
+        return f"Task(name={self.name!r}, upstream={up!r}, downstream={down!r})"
 
     def __reduce__(self) -> tuple[Any, ...]:
         # Pickled by reference (module + qualified name), like a function: a worker process
@@ -169,8 +220,14 @@ class Task:
         return MappedTask(self, items, unmapped=unmapped, name=name)
 
 
+class _TaskDecorator(Protocol):
+    """What ``task(...)`` returns: turns a function into a :class:`Task` of its signature."""
+
+    def __call__(self, func: Callable[P, R], /) -> Task[P, R]: ...
+
+
 @overload
-def task(func: Callable[..., Any], /) -> Task: ...
+def task(func: Callable[P, R], /) -> Task[P, R]: ...
 @overload
 def task(
     *,
@@ -178,27 +235,88 @@ def task(
     delay: float = 1.0,
     backoff: float = 2.0,
     when: Callable[..., bool] | None = None,
-) -> Callable[[Callable[..., Any]], Task]: ...
+) -> _TaskDecorator: ...
 def task(
     func: Callable[..., Any] | None = None,
-    /,
     *,
     retries: int = 0,
     delay: float = 1.0,
     backoff: float = 2.0,
     when: Callable[..., bool] | None = None,
-) -> Task | Callable[[Callable[..., Any]], Task]:
+) -> Any:
     """Turn a function into a :class:`Task`: ``@task()`` (as documented) or bare ``@task``.
 
-    The arguments are validated at once, so a bad ``retries``, ``delay``, ``backoff`` or
-    ``when`` fails where the decorator is written, not when the workflow runs.
+    The task keeps the function's parameters and return type for type checkers
+    (``Task[P, R]``). The arguments are validated at once, so a bad ``retries``, ``delay``,
+    ``backoff`` or ``when`` fails where the decorator is written, not when the workflow runs.
     """
     _check_options(retries, delay, backoff, when)
 
-    def decorate(fn: Callable[..., Any]) -> Task:
+    def decorate(fn: Callable[P, R], /) -> Task[P, R]:
         return Task(fn, retries=retries, delay=delay, backoff=backoff, when=when)
 
     return decorate if func is None else decorate(func)
+
+
+def _register(new: Task) -> None:
+    """Add ``new`` to the registry, in place of a task with its module, qualified name and
+    name (the same definition run again, as when a notebook cell runs again), whose links it
+    takes over.
+
+    Only functions defined at module or class level count: a module-level name holds one
+    object at a time, so a second task under it is a redefinition. Tasks made by a factory
+    function (``<locals>`` in the qualified name) or from lambdas are all kept, and so are
+    several tasks made of one function object (``Task(f)`` twice). A mapped task
+    (:meth:`Task.map`) is keyed apart from its template, so a cell that defines a task and maps
+    it replaces both.
+    """
+    key = _identity(new)
+    old = None if key is None else Task._defined.get(key)
+    if key is not None:
+        Task._defined[key] = new
+    registry = Task._registry
+    if old is None or old.func is new.func or old not in registry:
+        # ``old.func is new.func``: one function made into several tasks on purpose.
+        registry.append(new)
+        return
+    warnings.warn(
+        f"task {new.name!r} ({old.func.__module__}.{old.func.__qualname__}) is defined again; "
+        "the new definition replaces the old one, keeping its links",
+        TaskRedefinedWarning,
+        stacklevel=4,
+    )
+    _take_place(old, new)
+    registry[registry.index(old)] = new
+
+
+def _identity(t: Task) -> tuple[str, str, str] | None:
+    """Module, qualified name and name of a task defined at module or class level (the name
+    prefixed ``map:`` for a mapped task)."""
+    module = getattr(t.func, "__module__", None)
+    qualname = getattr(t.func, "__qualname__", None)
+    if not isinstance(module, str) or not isinstance(qualname, str) or "<" in qualname:
+        return None
+    return module, qualname, f"map:{t.name}" if isinstance(t, MappedTask) else t.name
+
+
+def _take_place(old: Task, new: Task) -> None:
+    """Put ``new`` wherever ``old`` is linked, at the same positions (they order arguments)."""
+    for source in old.upstream:
+        _replace(source.downstream, old, new)
+        if source not in new.upstream:
+            new.upstream.append(source)
+    for target in old.downstream:
+        _replace(target.upstream, old, new)
+        if target not in new.downstream:
+            new.downstream.append(target)
+
+
+def _replace(links: list[Task], old: Task, new: Task) -> None:
+    i = links.index(old)
+    if new in links:
+        del links[i]
+    else:
+        links[i] = new
 
 
 def _check_options(
@@ -322,11 +440,12 @@ class MappedTask(Task):
             _link(source, self)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        """Call the template directly over ``args[0]`` (no retries, no condition): a list."""
+        """Call the template directly once per element of ``args[0]`` (each call with the
+        template's condition and retries, as a direct call of a task): a list."""
         if not args:
             raise TypeError(f"mapped task {self.name!r} called directly needs the items to map")
         items, *rest = args
-        return [self.template.func(item, *rest, **kwargs) for item in items]
+        return [self.template(item, *rest, **kwargs) for item in items]
 
     def __repr__(self) -> str:
         return f"<MappedTask {self.name} over {self.items.name}>"

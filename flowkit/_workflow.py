@@ -5,19 +5,18 @@ from __future__ import annotations
 import abc
 import functools
 import pickle
-import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import anyio
-import anyio.lowlevel
 
+from ._loop_thread import loop_running_here, run_on_new_thread
 from ._plan import Plan, render_mermaid, render_text
 from ._progress import run_with_progress
 from ._scheduler import RunResult, check_executor, check_max_workers, run_plan
 from ._state import StateManager
-from ._task import MappedTask, _load_task
-from .exceptions import TaskNotPicklableError
+from ._task import MappedTask, Task, _load_task
+from .exceptions import TaskNotFoundError, TaskNotPicklableError
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -61,12 +60,45 @@ class Workflow(abc.ABC):
     def plan(self) -> Plan:
         """Compile the tasks into a checked graph."""
 
+    @property
+    def tasks(self) -> list[Task]:
+        """The tasks of the workflow (by default: those of its :meth:`plan`)."""
+        return list(self.plan().tasks)
+
+    @property
+    def graph(self) -> dict[str, list[str]]:
+        """The dependency graph a run follows: ``{task name: names of its upstream tasks}``,
+        the tasks in dependency order, each one's upstream tasks in the order their results
+        are passed to it. For a :class:`~flowkit.Flow` these are its steps, not the tasks'
+        ``>>`` links.
+
+        Raises:
+            FlowkitError: as :meth:`plan` (a cycle, a missing or duplicate task).
+        """
+        plan = self.plan()
+        names = plan.names
+        return {names[i]: [names[j] for j in plan.upstream[i]] for i in plan.order}
+
+    def get_task(self, name: str) -> Task:
+        """The workflow's task called ``name``.
+
+        Raises:
+            TaskNotFoundError: no task of the workflow has that name (the message lists them).
+        """
+        for t in self.tasks:
+            if t.name == name:
+                return t
+        known = ", ".join(repr(t.name) for t in self.tasks) or "none"
+        raise TaskNotFoundError(
+            name, f"{self._kind} {self.name!r} has no task named {name!r} (its tasks: {known})"
+        )
+
     def run(
         self,
         executor: str = "thread",
         *,
         state: StateManager | None = None,
-        backend: str = "asyncio",
+        backend: str | None = None,
         backend_options: dict[str, Any] | None = None,
         progress: bool = False,
         console: Console | None = None,
@@ -78,7 +110,9 @@ class Workflow(abc.ABC):
                 always run on the event loop.
             state: Cache each task's result there; a task whose result is cached is not run
                 again (so a failed run, re-run, resumes at the failed task).
-            backend: ``"asyncio"`` or ``"trio"`` (beyond the seed's signature).
+            backend: ``"asyncio"`` or ``"trio"`` (beyond the published signature). ``None``
+                (the default): asyncio, or, called inside a running event loop, that loop's
+                library.
             backend_options: Passed to ``anyio.run`` (e.g. ``{"use_uvloop": True}``).
             progress: Show antflow's one-line progress bar of the tasks (done/total, rate,
                 ETA, failure), refreshed every 0.5 s and finished, terminal restored, however
@@ -94,8 +128,12 @@ class Workflow(abc.ABC):
                 running at that moment finished; nothing else started after it.
             FlowkitError: A definition error (``DAGCycleError``, ``WorkflowDefinitionError``,
                 ``TaskNotPicklableError``), before any task runs.
-            RuntimeError: An event loop is already running in this thread (async code, a
-                Jupyter notebook): use ``await ....run_async(...)`` there.
+
+        Called where an event loop already runs in this thread (a Jupyter cell, async code),
+        the run gets a new thread with an event loop of its own, and this call blocks until it
+        ends (``KeyboardInterrupt`` while it waits cancels the run, waits for the thread to
+        end, and propagates). In async code, ``await ....run_async(...)`` runs on the caller's
+        loop instead, without blocking it.
         """
         plan = prepare_plan(self.plan, executor, state)
         return run_sync(
@@ -157,49 +195,24 @@ def run_sync(
     executor: str,
     max_workers: int | None,
     state: StateManager | None,
-    backend: str,
+    backend: str | None,
     backend_options: dict[str, Any] | None,
     progress: bool = False,
     console: Console | None = None,
     source: Any = None,
 ) -> RunResult:
-    """:func:`run_workflow` in a fresh event loop of ``backend``."""
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be 'asyncio' or 'trio', got {backend!r}")
-    check_no_running_loop(source)
-    return anyio.run(
-        functools.partial(
-            run_workflow, plan, executor, max_workers, state, progress, console, source
-        ),
-        backend=backend,
-        backend_options=backend_options,
+    """:func:`run_workflow` in a fresh event loop of ``backend``: in this thread, or on a new
+    one when an event loop already runs here (``None``: that loop's library, else asyncio)."""
+    if backend is not None and backend not in BACKENDS:
+        raise ValueError(f"backend must be 'asyncio', 'trio' or None, got {backend!r}")
+    running = loop_running_here()
+    run = functools.partial(
+        run_workflow, plan, executor, max_workers, state, progress, console, source
     )
-
-
-def check_no_running_loop(source: Any) -> None:
-    """Refuse to start an event loop inside a running one, naming what to write instead.
-
-    Raises:
-        RuntimeError: an event loop runs in this thread (anyio.run would refuse too, without
-            saying what to do).
-    """
-    try:
-        anyio.lowlevel.current_token()
-    except anyio.NoEventLoopError:
-        return
-    kind = getattr(source, "_kind", "Workflow")
-    variable = kind.lower()
-    hint = (
-        "; in a Jupyter notebook the cell already runs in an event loop, so write "
-        f"`await {variable}.run_async(...)` in the cell"
-        if "ipykernel" in sys.modules
-        else ""
-    )
-    raise RuntimeError(
-        f"{kind}.run() starts an event loop of its own, but one is already running in this "
-        f"thread: use `await {variable}.run_async(...)` instead (same arguments, minus "
-        f"backend and backend_options){hint}"
-    )
+    if running is not None:
+        chosen = backend or (running if running in BACKENDS else "asyncio")
+        return run_on_new_thread(run, chosen, backend_options, f"flowkit-run:{plan.name}")
+    return anyio.run(run, backend=backend or "asyncio", backend_options=backend_options)
 
 
 def prepare_plan(make_plan: Callable[[], Plan], executor: str, state: StateManager | None) -> Plan:

@@ -108,9 +108,11 @@ async def test_flow_ignores_the_tasks_own_links() -> None:
 
 def test_flow_visualize() -> None:
     assert _user_flow().visualize() == (
-        "Flow 'user_pipeline': 4 tasks\n"
-        "  fetch_user\n"
-        "  fetch_orders           <- fetch_user\n"
-        "  fetch_recommendations  <- fetch_user  [async]\n"
-        "  combine                <- fetch_orders, fetch_recommendations"
+        "Flow: user_pipeline\n"
+        + "=" * 40
+        + "\n\nTask: fetch_user\n  Downstream: fetch_orders, fetch_recommendations\n"
+        + "\nTask: fetch_orders\n  Upstream: fetch_user\n  Downstream: combine\n"
+        + "\nTask: fetch_recommendations  [async]\n  Upstream: fetch_user\n"
+        + "  Downstream: combine\n"
+        + "\nTask: combine\n  Upstream: fetch_orders, fetch_recommendations"
     )

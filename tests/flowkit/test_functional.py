@@ -654,6 +654,7 @@ def test_visualize_shows_each_node_after_its_inputs() -> None:
     user, orders, recs, summary, log = _user_graph()
     flow = FunctionalFlow(inputs=(user, orders, recs), outputs=(summary, log), name="heads")
     lines = flow.visualize().splitlines()
-    assert lines[0] == "FunctionalFlow 'heads': 7 tasks"
-    assert "  build_profile          <- fetch_user, fetch_orders" in lines
+    assert lines[0] == "FunctionalFlow: heads"
+    at = lines.index("Task: build_profile")
+    assert lines[at + 1] == "  Upstream: fetch_user, fetch_orders"
     assert "flowchart TD" in flow.to_mermaid()
