@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar, Union
@@ -121,6 +122,7 @@ class RetryPolicy:
         first_failure: Exception | None = None,
         *,
         label: Label = None,
+        logger: logging.Logger = retry_logger,
     ) -> T:
         """Await ``fn()`` until it returns, retrying on ``retry_on`` as the policy says.
 
@@ -134,6 +136,7 @@ class RetryPolicy:
 
         ``first_failure`` says that the caller already made attempt 1 itself (its own fast
         path) and that it raised this: the loop goes on from there, as if it had made it.
+        ``logger`` is where the record goes (flowkit passes ``"flowkit.retry"``).
         """
         error = first_failure
         if error is None:
@@ -145,14 +148,42 @@ class RetryPolicy:
         failed = 1
         while failed < attempts and isinstance(error, self.retry_on):
             wait = self._wait_after(failed)
-            if retry_logger.isEnabledFor(logging.INFO):
-                _log_retry(label, failed, attempts, error, wait)
+            if logger.isEnabledFor(logging.INFO):
+                _log_retry(logger, label, failed, attempts, error, wait)
             if on_retry is not None:
                 await on_retry(failed, error, wait)
             await anyio.sleep(wait)  # a checkpoint even when stamina's testing mode gives 0
             failed += 1
             try:
                 return await fn()
+            except Exception as exc:
+                error = exc
+        raise error
+
+    def call_sync(
+        self,
+        fn: Callable[[], T],
+        *,
+        label: Label = None,
+        logger: logging.Logger = retry_logger,
+    ) -> T:
+        """The blocking twin of :meth:`call` (without ``on_retry``), for a sync function called
+        outside an event loop (flowkit's direct call of a sync task): the same attempts, waits,
+        ``retry_on`` and log record; the waits block the calling thread (``time.sleep``)."""
+        try:
+            return fn()
+        except Exception as exc:
+            error = exc
+        attempts = _attempts_allowed(self.attempts)
+        failed = 1
+        while failed < attempts and isinstance(error, self.retry_on):
+            wait = self._wait_after(failed)
+            if logger.isEnabledFor(logging.INFO):
+                _log_retry(logger, label, failed, attempts, error, wait)
+            time.sleep(wait)
+            failed += 1
+            try:
+                return fn()
             except Exception as exc:
                 error = exc
         raise error
@@ -187,9 +218,11 @@ def _attempts_allowed(attempts: int) -> int:
         return attempts
 
 
-def _log_retry(label: Label, failed: int, attempts: int, error: Exception, wait: float) -> None:
+def _log_retry(
+    logger: logging.Logger, label: Label, failed: int, attempts: int, error: Exception, wait: float
+) -> None:
     what = label() if callable(label) else (label or "a call")
-    retry_logger.info(
+    logger.info(
         "%s failed with %s: %s; attempt %d of %d in %s s",
         what,
         type(error).__name__,

@@ -79,7 +79,7 @@ from ._mapping import Fanout, elements_of, recorded_result
 from ._plan import Plan
 from ._process_pool import ProcessPool, pickle_arguments
 from ._state import StateManager
-from ._task import Task, returned_coroutine
+from ._task import Task, retry_logger, returned_coroutine
 
 __all__ = ["RunResult", "default_max_workers", "run_plan"]
 
@@ -439,7 +439,10 @@ class _Run:
             else:
                 attempt = _Attempt(self, i, args, kwargs)
                 result = await t.policy.call(
-                    attempt, attempt.on_retry if self.hook is not None else None
+                    attempt,
+                    attempt.on_retry if self.hook is not None else None,
+                    label=attempt.label,
+                    logger=retry_logger,
                 )
                 if attempt.unusable is not None:
                     raise attempt.unusable  # the call ran: not retried, that would run it again
@@ -785,7 +788,10 @@ class _Run:
             else:
                 attempt = _Attempt(self, fan.index, args, kwargs, element=(fan, k))
                 result = await t.policy.call(
-                    attempt, attempt.on_retry if self.hook is not None else None
+                    attempt,
+                    attempt.on_retry if self.hook is not None else None,
+                    label=attempt.label,
+                    logger=retry_logger,
                 )
                 if attempt.unusable is not None:
                     raise attempt.unusable  # the call ran: not retried, that would run it again
@@ -942,9 +948,7 @@ class _Attempt:
 
     async def __call__(self) -> Any:
         self.count += 1
-        run, name = self.run, self.name
-        if self.count > 1 and run.log is not None:
-            run.log.warning(f"task {name!r}: attempt {self.count}", task=name, dag=run.plan.name)
+        run = self.run
         if run.hook is None:
             return await self._call()
         began = time.monotonic()
@@ -952,6 +956,10 @@ class _Attempt:
             return await self._call()
         finally:
             self.duration = time.monotonic() - began
+
+    def label(self) -> str:
+        """What is retried, for the retry's log record (made only when one is logged)."""
+        return f"task {self.name!r} in workflow {self.run.plan.name!r}"
 
     async def on_retry(self, failed_attempt: int, error: Exception, wait: float) -> None:
         """``RetryPolicy.call``'s report, before the wait: tell the hook (as a pipeline does)."""

@@ -6,14 +6,14 @@ import contextlib
 import functools
 import importlib
 import inspect
+import logging
 import warnings
 from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, Union, overload
 
-from antflow._retry import RetryPolicy
+from antflow._retry import RetryOn, RetryPolicy, check_retry_on
 from antflow._validation import check_int, check_seconds, is_number
 
-from ._sync_retry import call_with_retries
 from .exceptions import TaskRedefinedWarning
 
 if TYPE_CHECKING:
@@ -28,7 +28,12 @@ else:
     P = ParamSpec("P")
     R = TypeVar("R")
 
-__all__ = ["MappedTask", "Task", "returned_coroutine", "task"]
+__all__ = ["MappedTask", "Task", "retry_logger", "returned_coroutine", "task"]
+
+#: One INFO record per retry of a task (in a run or called directly), with what the task is,
+#: the attempt that comes next out of how many, the error and the wait: a child of flowkit's
+#: logger, so ``configure_logging()`` shows it.
+retry_logger = logging.getLogger("flowkit.retry")
 
 _Linkable = Union["Task", Sequence["Task"]]
 
@@ -52,8 +57,10 @@ class Task(Generic[P, R]):
     Args:
         func: The function. Sync functions run on worker threads (or processes); ``async def``
             functions run on the event loop.
-        retries: Extra attempts after a failure (``retries + 1`` calls at most). Only
-            :class:`Exception` is retried.
+        retries: Extra calls after a failed one (``retries + 1`` calls at most: the same
+            count as antflow's ``retries=``; a ``Stage``'s ``task_attempts`` counts every call).
+        retry_on: The exceptions worth a retry: an :class:`Exception` subclass or a tuple of
+            them (default: any :class:`Exception`). Any other error fails the task at once.
         delay: Seconds to wait before the first retry.
         backoff: Factor by which each later wait grows (at least 1). Waits get random jitter of
             up to ``delay / 2`` (stamina's exponential backoff, the one retry mechanism shared
@@ -66,7 +73,8 @@ class Task(Generic[P, R]):
 
     Raises:
         TypeError / ValueError: at construction, for a non-callable ``func`` or ``when``, or an
-            out-of-range ``retries``, ``delay`` or ``backoff``.
+            out-of-range ``retries``, ``delay`` or ``backoff``, or a ``retry_on`` that is not an
+            exception class or a tuple of them.
     """
 
     _registry: ClassVar[list[Task]] = []
@@ -84,6 +92,7 @@ class Task(Generic[P, R]):
         "name",
         "policy",
         "retries",
+        "retry_on",
         "upstream",
         "when",
     )
@@ -96,17 +105,21 @@ class Task(Generic[P, R]):
         delay: float = 1.0,
         backoff: float = 2.0,
         when: Callable[..., bool] | None = None,
+        retry_on: RetryOn = Exception,
     ) -> None:
         if not callable(func):
             raise TypeError(f"Task needs a function, got {func!r}")
-        _check_options(retries, delay, backoff, when)
+        _check_options(retries, delay, backoff, when, retry_on)
         self.func: Callable[P, R] = func
         self.name: str = getattr(func, "__name__", None) or type(func).__name__
         self.retries = retries
         self.delay = float(delay)
         self.backoff = float(backoff)
         self.when = when
-        self.policy = RetryPolicy(attempts=retries + 1, wait_initial=delay, wait_exp_base=backoff)
+        self.retry_on = retry_on
+        self.policy = RetryPolicy(
+            attempts=retries + 1, wait_initial=delay, wait_exp_base=backoff, retry_on=retry_on
+        )
         self.is_async = _is_async_callable(func)
         #: Tasks this one depends on, in the order they were linked.
         self.upstream: list[Task] = []
@@ -143,14 +156,14 @@ class Task(Generic[P, R]):
         if self.when is not None and not self.when(*args, **kwargs):
             return None  # type: ignore[return-value]
         call = functools.partial(self.func, *args, **kwargs)
-        return call_with_retries(self.policy, call, label=self._direct_label)
+        return self.policy.call_sync(call, label=self._direct_label, logger=retry_logger)
 
     async def _call_async(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
         if self.when is not None and not self.when(*args, **kwargs):
             return None
         func: Callable[..., Any] = self.func
         call = functools.partial(func, *args, **kwargs)
-        return await self.policy.call(call, label=self._direct_label)
+        return await self.policy.call(call, label=self._direct_label, logger=retry_logger)
 
     def _direct_label(self) -> str:
         return f"task {self.name!r} (called directly)"
@@ -235,6 +248,7 @@ def task(
     delay: float = 1.0,
     backoff: float = 2.0,
     when: Callable[..., bool] | None = None,
+    retry_on: RetryOn = Exception,
 ) -> _TaskDecorator: ...
 def task(
     func: Callable[..., Any] | None = None,
@@ -243,17 +257,19 @@ def task(
     delay: float = 1.0,
     backoff: float = 2.0,
     when: Callable[..., bool] | None = None,
+    retry_on: RetryOn = Exception,
 ) -> Any:
     """Turn a function into a :class:`Task`: ``@task()`` (as documented) or bare ``@task``.
 
     The task keeps the function's parameters and return type for type checkers
-    (``Task[P, R]``). The arguments are validated at once, so a bad ``retries``, ``delay``,
-    ``backoff`` or ``when`` fails where the decorator is written, not when the workflow runs.
+    (``Task[P, R]``). The arguments (those of :class:`Task`) are validated at once, so a bad
+    ``retries``, ``delay``, ``backoff``, ``when`` or ``retry_on`` fails where the decorator is
+    written, not when the workflow runs.
     """
-    _check_options(retries, delay, backoff, when)
+    _check_options(retries, delay, backoff, when, retry_on)
 
     def decorate(fn: Callable[P, R], /) -> Task[P, R]:
-        return Task(fn, retries=retries, delay=delay, backoff=backoff, when=when)
+        return Task(fn, retries=retries, delay=delay, backoff=backoff, when=when, retry_on=retry_on)
 
     return decorate if func is None else decorate(func)
 
@@ -320,9 +336,15 @@ def _replace(links: list[Task], old: Task, new: Task) -> None:
 
 
 def _check_options(
-    retries: int, delay: float, backoff: float, when: Callable[..., bool] | None
+    retries: int,
+    delay: float,
+    backoff: float,
+    when: Callable[..., bool] | None,
+    retry_on: object = Exception,
 ) -> None:
-    check_int(retries, "retries", minimum=0, hint="extra attempts")
+    check_int(retries, "retries", minimum=0, hint="extra calls after a failed one")
+    if retry_on is not Exception:
+        check_retry_on(retry_on)
     check_seconds(delay, "delay", hint="the wait before the first retry")
     if not is_number(backoff) or backoff < 1:
         raise ValueError(
@@ -430,6 +452,7 @@ class MappedTask(Task):
             delay=template.delay,
             backoff=template.backoff,
             when=template.when,
+            retry_on=template.retry_on,
         )
         self.name = name if name is not None else template.name
         self.template: Task = template

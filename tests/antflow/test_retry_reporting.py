@@ -5,8 +5,6 @@
 from __future__ import annotations
 
 import logging
-import subprocess
-import sys
 import textwrap
 from collections.abc import Iterator
 from typing import Any
@@ -16,6 +14,7 @@ import stamina
 import stamina.instrumentation
 
 from antflow import AsyncExecutor, Pipeline, Stage, StatusTracker, TaskEvent
+from tests._scripts import run_script
 
 from .test_pipeline_retry import Flaky
 
@@ -171,18 +170,8 @@ _UNCONFIGURED = """
 """
 
 
-def _run_script(script: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(script)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-
-
 def test_nothing_reaches_stderr_when_logging_is_unconfigured() -> None:
-    done = _run_script(_UNCONFIGURED)
+    done = run_script(_UNCONFIGURED)
     assert done.stdout == "done 11\n"  # item 0: 3 calls, items 1-3: 2 each, the call: 2
     assert done.stderr == ""
 
@@ -191,7 +180,7 @@ def test_configured_logging_shows_one_line_per_retry_and_no_stamina_line() -> No
     script = "import logging; logging.basicConfig(level=logging.INFO)\n" + textwrap.dedent(
         _UNCONFIGURED
     )
-    lines = _run_script(script).stderr.splitlines()
+    lines = run_script(script).stderr.splitlines()
     retries = [line for line in lines if line.startswith("INFO:antflow.retry:")]
     assert len(retries) == 6  # item 0: 2 retries, items 1-3 and the call: 1 each
     assert not any("stamina" in line for line in lines)

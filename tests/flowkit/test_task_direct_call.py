@@ -174,8 +174,8 @@ def test_a_direct_retry_is_logged_once_naming_the_task(caplog: pytest.LogCapture
             raise ConnectionError("reset")
         return 1
 
-    with caplog.at_level("INFO", logger="antflow.retry"):
+    with caplog.at_level("INFO", logger="flowkit.retry"):
         assert flaky() == 1
-    messages = [r.getMessage() for r in caplog.records if r.name == "antflow.retry"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "flowkit.retry"]
     assert len(messages) == 1
     assert messages[0].startswith("task 'flaky' (called directly) failed with ConnectionError")
