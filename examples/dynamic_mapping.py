@@ -11,11 +11,11 @@ Run: ``python examples/dynamic_mapping.py [--backend asyncio|trio]``
 from __future__ import annotations
 
 import argparse
+import sys
 import tempfile
 from pathlib import Path
 
 import anyio
-import stamina.instrumentation
 
 from flowkit import DAG, StateManager, task
 
@@ -52,8 +52,6 @@ fetch.map(list_pages, unmapped=site) >> summarize
 
 def main(backend: str) -> None:
     global server_fixed
-    # stamina logs every retry by default; this example reports what happened itself.
-    stamina.instrumentation.set_on_retry_hooks([])
     dag = DAG("crawl", max_workers=3)
     print(dag.visualize())
     with tempfile.TemporaryDirectory() as directory:
@@ -77,4 +75,7 @@ def main(backend: str) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["asyncio", "trio"], default="asyncio")
-    main(parser.parse_args().backend)
+    try:
+        main(parser.parse_args().backend)
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -11,7 +11,6 @@ import random
 import sys
 
 import anyio
-import stamina.instrumentation
 
 from antflow import Pipeline, Stage
 
@@ -42,8 +41,6 @@ class ETLProcessor:
 
 
 async def main() -> None:
-    # stamina logs every retry by default; this example reports them itself.
-    stamina.instrumentation.set_on_retry_hooks([])
     etl = ETLProcessor()
     pipeline = Pipeline(
         stages=[

@@ -10,8 +10,6 @@ import datetime
 import sys
 import time
 
-import stamina.instrumentation
-
 from flowkit import DAG, task
 
 calls = {"extract": 0}
@@ -51,8 +49,6 @@ extract_from_api >> transform_data >> load_to_database >> send_notification
 
 
 def main(backend: str) -> None:
-    # stamina logs every retry by default; this example reports them itself.
-    stamina.instrumentation.set_on_retry_hooks([])
     dag = DAG("etl_pipeline", max_workers=2)
     print(dag.visualize())
     results = dag.run(backend=backend)

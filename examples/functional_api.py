@@ -15,7 +15,6 @@ import sys
 from typing import Any
 
 import anyio
-import stamina.instrumentation
 
 from flowkit import task
 from flowkit.functional import FunctionalFlow, Layer
@@ -96,8 +95,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=["asyncio", "trio"], default="asyncio")
     backend = parser.parse_args().backend
-    # stamina logs every retry by default; this example reports them itself.
-    stamina.instrumentation.set_on_retry_hooks([])
     try:
         anyio.run(main, backend=backend)
     except KeyboardInterrupt:  # Ctrl-C: stop quietly, with the usual status

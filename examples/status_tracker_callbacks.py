@@ -10,7 +10,6 @@ import argparse
 import sys
 
 import anyio
-import stamina.instrumentation
 
 from antflow import Pipeline, Stage, StatusEvent, StatusTracker, TaskEvent
 
@@ -49,8 +48,6 @@ async def on_task_fail(event: TaskEvent) -> None:
 
 
 async def main() -> None:
-    # stamina logs every retry by default; this example reports them itself.
-    stamina.instrumentation.set_on_retry_hooks([])
     tracker = StatusTracker(
         on_status_change=on_status_change, on_task_retry=on_task_retry, on_task_fail=on_task_fail
     )

@@ -12,7 +12,13 @@ from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, Union, overload
 
 from antflow._retry import RetryOn, RetryPolicy, check_retry_on
-from antflow._validation import check_int, check_seconds, is_number
+from antflow._validation import (
+    async_generator_hint,
+    check_int,
+    check_seconds,
+    is_async_generator_function,
+    is_number,
+)
 
 from .exceptions import TaskRedefinedWarning
 
@@ -74,7 +80,8 @@ class Task(Generic[P, R]):
     Raises:
         TypeError / ValueError: at construction, for a non-callable ``func`` or ``when``, or an
             out-of-range ``retries``, ``delay`` or ``backoff``, or a ``retry_on`` that is not an
-            exception class or a tuple of them.
+            exception class or a tuple of them; ``TypeError`` for an async generator function
+            (its calls make generators, not results).
     """
 
     _registry: ClassVar[list[Task]] = []
@@ -109,6 +116,8 @@ class Task(Generic[P, R]):
     ) -> None:
         if not callable(func):
             raise TypeError(f"Task needs a function, got {func!r}")
+        if is_async_generator_function(func):
+            raise TypeError(f"Task: {async_generator_hint(repr(getattr(func, '__name__', func)))}")
         _check_options(retries, delay, backoff, when, retry_on)
         self.func: Callable[P, R] = func
         self.name: str = getattr(func, "__name__", None) or type(func).__name__

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import textwrap
+from collections.abc import AsyncIterator
 
 import pytest
 
@@ -151,3 +152,11 @@ def test_configure_logging_shows_one_line_per_retry_and_no_stamina_line() -> Non
     assert "attempt 2 of 3" in retries[0]
     assert "attempt 3 of 3" in retries[1]
     assert not any("stamina" in line for line in lines)
+
+
+def test_an_async_generator_function_is_refused_as_a_task() -> None:
+    async def pages() -> AsyncIterator[int]:
+        yield 1
+
+    with pytest.raises(TypeError, match="'pages' is an async generator function"):
+        task(pages)
